@@ -1,0 +1,16 @@
+"""Helpers shared by the notebooks of *Gated Recurrent Units - an executable book*.
+
+Each module is named for an idea and says in its docstring which chapter explains it:
+
+- :mod:`utils.config`  quick mode, seeds, paths (the only reader of the environment)
+- :mod:`utils.data`    the IMDB dataset: download, verification, caching, tokenisation
+- :mod:`utils.plots`   the book's single figure style and its recurring plots
+- :mod:`utils.results` headline numbers: glued into the prose and recorded to ``_build/metrics``
+"""
+
+import os
+
+# Quieten TensorFlow's C++ start-up chatter in notebooks (must be set before it is imported).
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+__version__ = "0.1.0"

@@ -1,0 +1,120 @@
+"""Run-time settings of the book, read from the environment in one place.
+
+Two environment variables steer every notebook:
+
+``GRU_BOOK_QUICK``
+    ``1`` (or ``true``/``yes``/``on``) selects *quick mode*: smaller datasets, shorter sequences and
+    fewer epochs, so that the whole book executes in a few minutes for tests. Quick mode changes
+    sizes only, never code paths: every notebook calls :func:`pick` for each size it uses.
+``GRU_BOOK_DATA``
+    Path to an IMDB archive (``.tar.gz``) or an extracted ``aclImdb/`` folder; see
+    :mod:`utils.data`.
+
+Nothing else in the book reads these variables directly.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+
+QUICK_ENV = "GRU_BOOK_QUICK"
+DATA_ENV = "GRU_BOOK_DATA"
+
+#: The seed every notebook starts from (``set_seed()`` with no argument uses it).
+SEED = 0
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"", "0", "false", "no", "off"}
+
+
+def is_quick() -> bool:
+    """Return ``True`` when quick mode is on (``GRU_BOOK_QUICK=1``).
+
+    Raises:
+        ValueError: if the variable holds something other than a yes/no value, so that a typo
+            such as ``GRU_BOOK_QUICK=ture`` fails loudly instead of silently running full mode.
+    """
+    raw = os.environ.get(QUICK_ENV, "").strip().lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise ValueError(
+        f"{QUICK_ENV} must be 1/0 (or true/false, yes/no, on/off); got {raw!r}"
+    )
+
+
+def pick(full: T, quick: T) -> T:
+    """Return ``quick`` in quick mode and ``full`` otherwise.
+
+    This is how every size in the book is chosen, e.g. ``num_epochs = pick(full=5, quick=1)``;
+    both values must have the same type, so quick mode changes sizes, not code paths.
+    """
+    if type(full) is not type(quick):
+        raise TypeError(
+            "pick(full, quick): both values must have the same type; got "
+            f"full={type(full).__name__}, quick={type(quick).__name__}"
+        )
+    return quick if is_quick() else full
+
+
+def data_path() -> Path | None:
+    """The IMDB source named by ``GRU_BOOK_DATA`` as an absolute path, or ``None`` if unset."""
+    raw = os.environ.get(DATA_ENV, "").strip()
+    if not raw:
+        return None
+    return Path(raw).expanduser().resolve()
+
+
+def keras_home() -> Path:
+    """Keras' cache folder: ``$KERAS_HOME`` or ``~/.keras`` (where downloads are cached)."""
+    return Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras").expanduser()
+
+
+def project_root() -> Path:
+    """The book's root folder (the one holding ``_toc.yml``).
+
+    ``utils`` is installed in editable mode, so the root is the parent of this package; the
+    current directory and its parents are searched as a fallback.
+    """
+    here = Path(__file__).resolve().parent.parent
+    cwd = Path.cwd().resolve()
+    for candidate in (here, cwd, *cwd.parents):
+        if (candidate / "_toc.yml").is_file():
+            return candidate
+    raise FileNotFoundError(
+        "cannot find the book's root (a folder with _toc.yml) above "
+        f"{here} or the current directory"
+    )
+
+
+def build_dir() -> Path:
+    """Where run artefacts go: ``_build`` in full mode, ``_build/quick`` in quick mode."""
+    root = project_root() / "_build"
+    return root / "quick" if is_quick() else root
+
+
+def set_seed(seed: int = SEED) -> None:
+    """Seed Python, NumPy and TensorFlow, and make TensorFlow's CPU ops deterministic.
+
+    Call it at the top of every notebook and before building each model whose numbers the
+    prose quotes.
+    """
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise TypeError(f"seed must be a non-negative int; got {seed!r}")
+    import numpy as np
+
+    random.seed(seed)
+    np.random.seed(seed)
+    try:
+        import keras
+        import tensorflow as tf
+    except ImportError:  # pragma: no cover - TensorFlow is pinned, but keep utils importable
+        return
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
