@@ -19,7 +19,10 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONHASHSEED ?= 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup data book html test lab clean lock bench
+.PHONY: help setup data book html test lab clean lock bench cache-key
+
+# The jupyter-cache key: a hash of the pins and every utils/ source file.
+CACHE_KEY = $$(cat requirements.txt $$(find utils -name '*.py' | LC_ALL=C sort) | sha256sum | cut -c1-16)
 
 help:
 	@sed -n '2,5p' Makefile | sed 's/^# *//'
@@ -44,7 +47,7 @@ data: $(STAMP)
 # _build/quick (its own cache, metrics and html) so it never mixes with the full book.
 html: $(STAMP)
 	out=$$($(BIN)/python -c 'from utils import config; print("_build/quick" if config.is_quick() else ".")'); \
-	key=$$(cat requirements.txt $$(find utils -name '*.py' | LC_ALL=C sort) | sha256sum | cut -c1-16); \
+	key=$(CACHE_KEY); \
 	mkdir -p "$$out/_build/cache/$$key"; \
 	if [ -d "$$out/_build/.jupyter_cache" ] && [ ! -L "$$out/_build/.jupyter_cache" ]; then \
 	  rm -rf "$$out/_build/.jupyter_cache"; fi; \
@@ -58,6 +61,9 @@ book: data
 
 test: data
 	GRU_BOOK_QUICK=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+cache-key:
+	@echo $(CACHE_KEY)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab chapters/

@@ -1,4 +1,4 @@
-"""The IMDB movie-review dataset (Maas et al., 2011), from its official archive, verified and cached.
+"""The IMDB movie-review dataset (Maas et al., 2011): fetched, verified, cached and tokenised.
 
 Explained in :doc:`/chapters/01_the_imdb_dataset`.
 
@@ -148,7 +148,8 @@ def load_imdb(
             raise TypeError(f"num_words must be an int or None; got {type(num_words).__name__}")
         if num_words < 4:
             raise ValueError(
-                f"num_words must be at least 4 (ids 0-2 are padding, start and OOV); got {num_words}"
+                "num_words must be at least 4 (ids 0-2 are padding, start and OOV); "
+                f"got {num_words}"
             )
     if maxlen is not None:
         if not isinstance(maxlen, int) or isinstance(maxlen, bool):
@@ -195,6 +196,8 @@ def download_imdb(
 
     home = Path(cache_dir) if cache_dir is not None else config.keras_home()
     target = home / "datasets" / "aclImdb_v1.tar.gz"
+    # get_file silently falls back to /tmp/.keras when the folder is missing: create it first.
+    target.parent.mkdir(parents=True, exist_ok=True)
     try:
         got = keras.utils.get_file(
             fname=target.name,
@@ -277,7 +280,7 @@ def locate_imdb(path: str | os.PathLike | None = None) -> Path:
     cached = config.keras_home() / "datasets" / "aclImdb"
     if cached.is_dir():
         return _check_folder(cached, source=cached)
-    return extract_archive(download_imdb(), cached)
+    return extract_archive(download_imdb(url=OFFICIAL_URL, sha256=OFFICIAL_SHA256), cached)
 
 
 # --------------------------------------------------------------------------------------------

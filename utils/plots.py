@@ -61,7 +61,9 @@ def plot_history(
         label: a prefix for the legend entries, to overlay several runs.
     """
     if not isinstance(history, Mapping):
-        raise TypeError(f"history must be a mapping of metric -> values; got {type(history).__name__}")
+        raise TypeError(
+            f"history must be a mapping of metric -> values; got {type(history).__name__}"
+        )
     if metric not in history:
         raise ValueError(f"metric {metric!r} is not in history; it has {sorted(history)}")
     if ax is None:

@@ -1,0 +1,78 @@
+"""Tests of utils.config: quick mode, sizes, seeds and paths."""
+
+import numpy as np
+import pytest
+
+from utils import config
+
+
+@pytest.mark.parametrize(("raw", "quick"), [("1", True), ("true", True), (" ON ", True),
+                                            ("0", False), ("", False), ("no", False)])
+def test_is_quick(monkeypatch, raw, quick):
+    monkeypatch.setenv("GRU_BOOK_QUICK", raw)
+    assert config.is_quick() is quick
+
+
+def test_is_quick_unset(monkeypatch):
+    monkeypatch.delenv("GRU_BOOK_QUICK", raising=False)
+    assert config.is_quick() is False
+
+
+def test_is_quick_rejects_typos(monkeypatch):
+    monkeypatch.setenv("GRU_BOOK_QUICK", "ture")
+    with pytest.raises(ValueError, match="GRU_BOOK_QUICK must be"):
+        config.is_quick()
+
+
+def test_pick_follows_mode(monkeypatch):
+    monkeypatch.setenv("GRU_BOOK_QUICK", "1")
+    assert config.pick(full=10, quick=2) == 2
+    monkeypatch.setenv("GRU_BOOK_QUICK", "0")
+    assert config.pick(full=10, quick=2) == 10
+
+
+def test_pick_requires_same_type():
+    with pytest.raises(TypeError, match="same type"):
+        config.pick(full=10, quick=2.0)
+
+
+def test_data_path(monkeypatch, tmp_path):
+    monkeypatch.delenv("GRU_BOOK_DATA", raising=False)
+    assert config.data_path() is None
+    monkeypatch.setenv("GRU_BOOK_DATA", "   ")
+    assert config.data_path() is None
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GRU_BOOK_DATA", "rel/archive.tar.gz")
+    assert config.data_path() == tmp_path / "rel" / "archive.tar.gz"
+
+
+def test_keras_home(monkeypatch, tmp_path):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    assert config.keras_home() == tmp_path
+    monkeypatch.delenv("KERAS_HOME")
+    assert config.keras_home().name == ".keras"
+
+
+def test_build_dir_separates_quick_mode(monkeypatch, root):
+    monkeypatch.setenv("GRU_BOOK_QUICK", "0")
+    assert config.build_dir() == root / "_build"
+    monkeypatch.setenv("GRU_BOOK_QUICK", "1")
+    assert config.build_dir() == root / "_build" / "quick"
+    assert config.project_root() == root
+
+
+def test_set_seed_makes_numpy_and_keras_repeatable():
+    import keras
+
+    draws = []
+    for _ in range(2):
+        config.set_seed(7)
+        draws.append((np.random.rand(3), keras.random.uniform((3,)).numpy()))
+    np.testing.assert_array_equal(draws[0][0], draws[1][0])
+    np.testing.assert_array_equal(draws[0][1], draws[1][1])
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "0", True])
+def test_set_seed_rejects_bad_seeds(seed):
+    with pytest.raises(TypeError, match="seed must be"):
+        config.set_seed(seed)

@@ -1,0 +1,138 @@
+"""Structural checks of the book: the toc, the stored notebooks, imports, pins and lint."""
+
+from __future__ import annotations
+
+import ast
+import importlib.metadata
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb"))
+
+
+def toc_files() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+
+    def walk(entries):
+        for entry in entries or []:
+            if "file" in entry:
+                files.append(entry["file"])
+            walk(entry.get("sections"))
+
+    for part in toc.get("parts", []):
+        walk(part.get("chapters"))
+    walk(toc.get("chapters"))
+    return files
+
+
+def code_cells(nb_path: Path) -> list[str]:
+    nb = json.loads(nb_path.read_text())
+    return ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def test_toc_and_notebooks_match():
+    listed = toc_files()
+    assert len(listed) == len(set(listed)), "a file is listed twice in _toc.yml"
+    for entry in listed:
+        matches = [p for p in (ROOT / f"{entry}.ipynb", ROOT / f"{entry}.md") if p.exists()]
+        assert matches, f"_toc.yml lists {entry} but there is no {entry}.ipynb or .md"
+    on_disk = {str(p.relative_to(ROOT).with_suffix("")) for p in NOTEBOOKS}
+    assert on_disk <= set(listed), f"notebooks missing from _toc.yml: {on_disk - set(listed)}"
+
+
+def test_toc_is_numbered_in_parts():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    assert toc["format"] == "jb-book"
+    assert all("caption" in part for part in toc["parts"])
+    assert any(part.get("numbered") for part in toc["parts"])
+
+
+@pytest.mark.parametrize("nb_path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_stored_clean(nb_path):
+    assert re.fullmatch(r"\d\d_[a-z0-9_]+\.ipynb", nb_path.name), "name must be NN_topic.ipynb"
+    nb = json.loads(nb_path.read_text())
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    for i, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] == "code":
+            assert cell.get("outputs") == [], f"cell {i} has stored outputs"
+            assert cell.get("execution_count") is None, f"cell {i} has an execution count"
+    first = nb["cells"][0]
+    assert first["cell_type"] == "markdown" and "".join(first["source"]).startswith("# "), \
+        "a notebook starts with its title"
+
+
+def _pinned_modules() -> set[str]:
+    pins = {re.split(r"[=<>\[ ]", line)[0].lower().replace("_", "-")
+            for line in (ROOT / "requirements.txt").read_text().splitlines()
+            if line and not line.startswith("#")}
+    modules = set()
+    for module, dists in importlib.metadata.packages_distributions().items():
+        if any(d.lower().replace("_", "-") in pins for d in dists):
+            modules.add(module)
+    return modules
+
+
+@pytest.mark.parametrize("nb_path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_imports_only_utils_stdlib_and_pins(nb_path):
+    allowed = _pinned_modules() | set(sys.stdlib_module_names) | {"utils"}
+    for source in code_cells(nb_path):
+        assert "sys.path" not in source, "notebooks import utils as a package, no sys.path edits"
+        lines = [ln for ln in source.splitlines() if not ln.lstrip().startswith(("%", "!"))]
+        for node in ast.walk(ast.parse("\n".join(lines))):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                assert top in allowed, f"{nb_path.name} imports {name}, which is not pinned"
+
+
+@pytest.mark.parametrize("nb_path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_seeded(nb_path):
+    sources = "\n".join(code_cells(nb_path))
+    if "keras" in sources or "np.random" in sources:
+        assert "set_seed(" in sources, "notebooks that use randomness call config.set_seed()"
+
+
+def test_binder_uses_the_same_pins():
+    assert (ROOT / "binder" / "requirements.txt").read_text() == \
+        (ROOT / "requirements.txt").read_text(), "run `make lock` (it copies the pins to binder/)"
+
+
+def test_pins_are_exact():
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        if line and not line.startswith("#"):
+            assert re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[^=\s]+", line), f"not an exact pin: {line}"
+    top = (ROOT / "requirements.in").read_text()
+    assert "jupyter-book==1." in top and "tensorflow-cpu==" in top
+
+
+def test_environment_matches_pins():
+    """What is installed is what requirements.txt pins (no hand-installed drift)."""
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, version = line.split("==")
+            assert importlib.metadata.version(name) == version, f"{name} is not {version}"
+
+
+def test_setup_is_up_to_date():
+    """A second `make test` installs nothing: the install stamp is newer than the pins."""
+    proc = subprocess.run(["make", "-q", ".venv/.installed"], cwd=ROOT)
+    assert proc.returncode == 0, "make would reinstall: the set-up is not idempotent"
+
+
+def test_lint():
+    proc = subprocess.run([sys.executable, "-m", "ruff", "check", "utils", "tests"],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
