@@ -220,7 +220,7 @@ def download_imdb(
             raise
         raise DataError(
             f"cannot download the IMDB data from {url} ({err}). If this machine is offline, "
-            f"copy aclImdb_v1.tar.gz (or an extracted aclImdb/ folder) here and set "
+            f"copy aclImdb_v1.tar.gz (or an extracted aclImdb/ folder) to it and set "
             f"{config.DATA_ENV}=/path/to/it."
         ) from err
     return Path(got)
@@ -430,12 +430,16 @@ def _load_tokens(path):
 
 def main() -> None:  # pragma: no cover - exercised by `make data`
     """``python -m utils.data``: obtain, verify and cache the data; print where it came from."""
+    import sys
     import time
 
     start = time.perf_counter()
-    folder = locate_imdb()
-    (x_train, y_train), (x_test, y_test) = load_imdb_text()
-    load_imdb(num_words=10)  # builds the token cache too
+    try:
+        folder = locate_imdb()
+        (x_train, y_train), (x_test, y_test) = load_imdb_text()
+        load_imdb(num_words=10)  # builds the token cache too
+    except DataError as err:
+        sys.exit(f"error: {err}")
     print(
         f"IMDB ready from {folder}: {len(x_train):,} train / {len(x_test):,} test reviews, "
         f"{y_train.mean():.0%} / {y_test.mean():.0%} positive ({time.perf_counter() - start:.1f} s)"
