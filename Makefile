@@ -27,13 +27,15 @@ CACHE_KEY = $$(cat requirements.txt $$(find utils -name '*.py' | LC_ALL=C sort) 
 help:
 	@sed -n '2,5p' Makefile | sed 's/^# *//'
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt pyproject.toml binder/ipython_kernel_config.py
 	@$(PYTHON) -c 'import sys; v = sys.version_info; assert v >= (3, 11), \
 	  f"Python 3.11+ is needed; $(PYTHON) is {v.major}.{v.minor} (set PYTHON=python3.11)"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
+	mkdir -p $(VENV)/etc/ipython
+	cp binder/ipython_kernel_config.py $(VENV)/etc/ipython/ipython_kernel_config.py
 	touch $@
 
 setup: $(STAMP)

@@ -6,6 +6,10 @@ Each module is named for an idea and says in its docstring which chapter explain
 - :mod:`utils.data`    the IMDB dataset: download, verification, caching, tokenisation
 - :mod:`utils.plots`   the book's single figure style and its recurring plots
 - :mod:`utils.results` headline numbers: glued into the prose and recorded to ``_build/metrics``
+- :mod:`utils.rnn`     a plain recurrent network in NumPy, equal to Keras' ``SimpleRNN``
+- :mod:`utils.gradients` gradient norms through time (dh_T/dh_t, dL/dh_t) of any Keras RNN layer
+- :mod:`utils.tasks`   long-memory tasks (adding problem, marked symbol) and a fixed training budget
+- :mod:`utils.gru`     a Keras GRU re-computed in NumPy, exposing its gates z, r and candidate
 """
 
 import os

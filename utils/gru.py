@@ -1,0 +1,347 @@
+"""A Keras GRU layer re-computed in NumPy, gate by gate.
+
+Explained in :doc:`/chapters/04_gru_gates`, and used later to look inside a trained model.
+
+:func:`forward` takes a built ``keras.layers.GRU`` (either ``reset_after`` form, any sizes) and a
+batch of sequences, and returns the layer's output together with the values of its update gate
+``z``, reset gate ``r`` and candidate state at every step. It follows Keras exactly (same weight
+layout, same activations, same mask semantics), so its ``h`` equals the layer's
+``return_sequences=True`` output to float32 rounding. The arithmetic is vectorised over the batch
+and done in float64; the returned arrays are float32 (float64 for a float64 layer).
+
+Keras' weight layout (``U`` = ``units``, ``F`` = input features), gate order z, r, h::
+
+    kernel            (F, 3U)   [W_z | W_r | W_h]       applied to the input x_t
+    recurrent_kernel  (U, 3U)   [U_z | U_r | U_h]       applied to the state h_{t-1}
+    bias  reset_after=False: (3U,)   input bias only
+          reset_after=True:  (2, 3U) row 0 input bias, row 1 recurrent bias
+
+and one step is (``s`` the recurrent activation, sigmoid by default; ``g`` the activation, tanh)::
+
+    z  = s(x W_z + b_z + h U_z + c_z)          c = recurrent bias (zero when reset_after=False)
+    r  = s(x W_r + b_r + h U_r + c_r)
+    reset_after=False:  h~ = g(x W_h + b_h + (r * h) U_h)
+    reset_after=True:   h~ = g(x W_h + b_h + r * (h U_h + c_h))
+    h_new = z * h + (1 - z) * h~
+
+A GRU has no output gate: its output at each step *is* its state ``h``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["GRUTrace", "GRUWeights", "forward", "forward_weights", "get_weights", "set_weights"]
+
+_GATES = ("z", "r", "h")
+
+
+def _sigmoid(a: np.ndarray) -> np.ndarray:
+    # The logistic function via tanh: exact, stable for large |a|, and fast.
+    return 0.5 * (1.0 + np.tanh(0.5 * a))
+
+
+def _hard_sigmoid(a: np.ndarray) -> np.ndarray:
+    # Keras 3: relu6(x + 3) / 6.
+    return np.clip(a + 3.0, 0.0, 6.0) / 6.0
+
+
+#: The activations :func:`forward` can evaluate in NumPy, by Keras' name for them.
+ACTIVATIONS = {
+    "tanh": np.tanh,
+    "sigmoid": _sigmoid,
+    "hard_sigmoid": _hard_sigmoid,
+    "relu": lambda a: np.maximum(a, 0.0),
+    "linear": lambda a: a,
+}
+
+
+@dataclass(frozen=True)
+class GRUWeights:
+    """A GRU's weights split by gate (float64 copies; gate order z, r, h as in Keras).
+
+    Attributes:
+        kernel: ``{"z", "r", "h"}`` -> input weights ``W``, each (features, units).
+        recurrent: ``{"z", "r", "h"}`` -> recurrent weights ``U``, each (units, units).
+        bias: ``{"z", "r", "h"}`` -> input bias ``b``, each (units,) (zeros without bias).
+        recurrent_bias: ``{"z", "r", "h"}`` -> recurrent bias ``c``, each (units,); all zeros
+            when ``reset_after=False`` (that form has no recurrent bias).
+        reset_after: which Keras form: ``True`` (default, cuDNN) or ``False`` (Cho et al. 2014).
+        activation: name of the candidate's activation (``"tanh"``).
+        recurrent_activation: name of the gates' activation (``"sigmoid"``).
+    """
+
+    kernel: dict[str, np.ndarray]
+    recurrent: dict[str, np.ndarray]
+    bias: dict[str, np.ndarray]
+    recurrent_bias: dict[str, np.ndarray]
+    reset_after: bool
+    activation: str = "tanh"
+    recurrent_activation: str = "sigmoid"
+
+    @property
+    def features(self) -> int:
+        return int(self.kernel["z"].shape[0])
+
+    @property
+    def units(self) -> int:
+        return int(self.kernel["z"].shape[1])
+
+
+@dataclass(frozen=True)
+class GRUTrace:
+    """What a GRU computed at every step: arrays of shape (batch, time, units).
+
+    Attributes:
+        h: the layer's output, equal to ``keras.layers.GRU(..., return_sequences=True)``: the
+            state after each step. At a masked step Keras repeats the previous output (zeros
+            before the first unmasked step).
+        z: the update gate (1 keeps the old state, 0 takes the candidate); NaN at masked steps.
+        r: the reset gate (0 hides the old state from the candidate); NaN at masked steps.
+        candidate: the candidate state h~; NaN at masked steps.
+        mask: (batch, time) bool, ``True`` where a step was processed (all ``True`` without mask).
+        final_state: (batch, units), the state after the last step (what ``return_state=True``
+            returns; it equals ``h[:, -1]`` unless an ``initial_state`` was carried through
+            leading masked steps).
+
+    For a ``go_backwards=True`` layer every array is in processing order (reversed time), as the
+    layer itself returns it; flip ``axis=1`` to align with the input.
+    """
+
+    h: np.ndarray
+    z: np.ndarray
+    r: np.ndarray
+    candidate: np.ndarray
+    mask: np.ndarray
+    final_state: np.ndarray
+
+
+def _activation_name(fn, arg: str) -> str:
+    name = getattr(fn, "__name__", None)
+    if name not in ACTIVATIONS:
+        raise ValueError(
+            f"{arg} {name or fn!r} is not supported; expected one of {sorted(ACTIVATIONS)}"
+        )
+    return name
+
+
+def _check_layer(layer) -> None:
+    import keras
+
+    if not isinstance(layer, keras.layers.GRU):
+        raise TypeError(f"layer must be a keras.layers.GRU; got {type(layer).__name__}")
+    if not layer.built:
+        raise ValueError("layer must be built (call it on data or give it an input shape) first")
+
+
+def get_weights(layer) -> GRUWeights:
+    """Split a built ``keras.layers.GRU``'s weights by gate.
+
+    Args:
+        layer: a built ``keras.layers.GRU``.
+
+    Returns:
+        A :class:`GRUWeights` with float64 copies of the weights.
+    """
+    _check_layer(layer)
+    cell = layer.cell
+    units = cell.units
+    kernel = np.asarray(cell.kernel.numpy(), dtype=np.float64)
+    recurrent = np.asarray(cell.recurrent_kernel.numpy(), dtype=np.float64)
+    if cell.use_bias:
+        bias = np.asarray(cell.bias.numpy(), dtype=np.float64)
+        if cell.reset_after:
+            in_bias, rec_bias = bias[0], bias[1]
+        else:
+            in_bias, rec_bias = bias, np.zeros(3 * units)
+    else:
+        in_bias, rec_bias = np.zeros(3 * units), np.zeros(3 * units)
+
+    def split(a: np.ndarray) -> dict[str, np.ndarray]:
+        return {g: a[..., i * units:(i + 1) * units].copy() for i, g in enumerate(_GATES)}
+
+    return GRUWeights(
+        kernel=split(kernel),
+        recurrent=split(recurrent),
+        bias=split(in_bias),
+        recurrent_bias=split(rec_bias),
+        reset_after=bool(cell.reset_after),
+        activation=_activation_name(cell.activation, "activation"),
+        recurrent_activation=_activation_name(cell.recurrent_activation, "recurrent_activation"),
+    )
+
+
+def set_weights(layer, weights: GRUWeights) -> None:
+    """Write gate-wise weights into a built ``keras.layers.GRU`` (inverse of :func:`get_weights`).
+
+    Args:
+        layer: a built ``keras.layers.GRU`` with the same sizes and ``reset_after`` form.
+        weights: a :class:`GRUWeights`; for ``reset_after=False`` its recurrent bias must be zero.
+
+    Raises:
+        ValueError: if the sizes or the form differ, or a bias is set on a layer without one.
+    """
+    _check_layer(layer)
+    if not isinstance(weights, GRUWeights):
+        raise TypeError(f"weights must be a GRUWeights; got {type(weights).__name__}")
+    cell = layer.cell
+    features = int(cell.kernel.shape[0])
+    if (weights.features, weights.units) != (features, cell.units):
+        raise ValueError(
+            f"weights are for {weights.features} features x {weights.units} units; "
+            f"the layer has {features} x {cell.units}"
+        )
+    if weights.reset_after != bool(cell.reset_after):
+        raise ValueError(
+            f"weights have reset_after={weights.reset_after}; the layer has {cell.reset_after}"
+        )
+
+    def cat(d: dict[str, np.ndarray]) -> np.ndarray:
+        return np.concatenate([np.asarray(d[g], dtype=np.float64) for g in _GATES], axis=-1)
+
+    in_bias, rec_bias = cat(weights.bias), cat(weights.recurrent_bias)
+    if not cell.reset_after and np.any(rec_bias):
+        raise ValueError("a reset_after=False GRU has no recurrent bias; it must be all zeros")
+    values = [cat(weights.kernel), cat(weights.recurrent)]
+    if cell.use_bias:
+        values.append(np.stack([in_bias, rec_bias]) if cell.reset_after else in_bias)
+    elif np.any(in_bias) or np.any(rec_bias):
+        raise ValueError("the layer has use_bias=False; the biases must be all zeros")
+    for variable, value in zip(cell.weights, values, strict=True):
+        variable.assign(value.astype(variable.dtype))
+
+
+def _as_mask(mask, batch: int, time: int) -> np.ndarray:
+    if mask is None:
+        return np.ones((batch, time), dtype=bool)
+    m = np.asarray(mask)
+    if m.shape != (batch, time):
+        raise ValueError(f"mask must have shape (batch, time) = {(batch, time)}; got {m.shape}")
+    if m.dtype != bool:
+        if not np.isin(m, (0, 1)).all():
+            raise ValueError("mask must be boolean (or 0/1): True/1 marks a step to process")
+        m = m.astype(bool)
+    return m
+
+
+def forward_weights(
+    weights: GRUWeights,
+    x,
+    mask=None,
+    *,
+    initial_state=None,
+    out_dtype=np.float32,
+) -> GRUTrace:
+    """Run a GRU given by its gate-wise weights over a batch: the NumPy loop behind :func:`forward`.
+
+    Args:
+        weights: the GRU's weights (:func:`get_weights`).
+        x: (batch, time, features) array.
+        mask: optional (batch, time) boolean (or 0/1) array; ``False`` steps are skipped: the state
+            is carried unchanged and the output repeats the previous output, as in Keras.
+        initial_state: optional (batch, units) start state (zeros when ``None``).
+        out_dtype: dtype of the returned arrays.
+
+    Returns:
+        A :class:`GRUTrace`.
+    """
+    if not isinstance(weights, GRUWeights):
+        raise TypeError(f"weights must be a GRUWeights; got {type(weights).__name__}")
+    x = np.asarray(x)
+    if x.dtype.kind not in "fiub":
+        raise TypeError(f"x must hold real numbers; got dtype {x.dtype}")
+    if x.ndim != 3:
+        raise ValueError(f"x must have shape (batch, time, features); got shape {x.shape}")
+    batch, time, features = x.shape
+    if features != weights.features:
+        raise ValueError(f"x has {features} features; the GRU expects {weights.features}")
+    if time == 0:
+        raise ValueError("x must have at least one time step")
+    units = weights.units
+    m = _as_mask(mask, batch, time)
+    if initial_state is None:
+        state = np.zeros((batch, units))
+    else:
+        state = np.asarray(initial_state, dtype=np.float64)
+        if state.shape != (batch, units):
+            raise ValueError(
+                f"initial_state must have shape (batch, units) = {(batch, units)}; "
+                f"got {state.shape}"
+            )
+        state = state.copy()
+    act = ACTIVATIONS[weights.activation]
+    gate = ACTIVATIONS[weights.recurrent_activation]
+
+    def cat(d: dict[str, np.ndarray], gates=_GATES) -> np.ndarray:
+        return np.concatenate([d[g] for g in gates], axis=-1)
+
+    # Stacked as Keras stores them: columns [z | r | h].
+    kernel, bias = cat(weights.kernel), cat(weights.bias)
+    if weights.reset_after:
+        recurrent, recurrent_bias = cat(weights.recurrent), cat(weights.recurrent_bias)
+    else:
+        recurrent, recurrent_bias = cat(weights.recurrent, "zr"), 0.0
+        u_h = weights.recurrent["h"]
+    zr, hh = slice(0, 2 * units), slice(2 * units, 3 * units)
+
+    # Outputs only are stored for every step (4 * batch * time * units values); the arithmetic
+    # is float64, one step at a time, so memory does not grow with float64 copies of x.
+    hs, zs, rs, cands = (np.full((batch, time, units), np.nan, dtype=out_dtype) for _ in range(4))
+    output = np.zeros((batch, units))
+    for t in range(time):
+        from_x = x[:, t].astype(np.float64) @ kernel + bias
+        from_h = state @ recurrent + recurrent_bias
+        gates = gate(from_x[:, zr] + from_h[:, zr])
+        z, r = gates[:, :units], gates[:, units:]
+        if weights.reset_after:
+            cand = act(from_x[:, hh] + r * from_h[:, hh])
+        else:
+            cand = act(from_x[:, hh] + (r * state) @ u_h)
+        new = z * state + (1.0 - z) * cand
+        if m[:, t].all():
+            state = output = new
+            hs[:, t], zs[:, t], rs[:, t], cands[:, t] = new, z, r, cand
+            continue
+        keep = m[:, t, None]
+        state = np.where(keep, new, state)
+        output = np.where(keep, new, output)
+        hs[:, t] = output
+        zs[:, t] = np.where(keep, z, np.nan)
+        rs[:, t] = np.where(keep, r, np.nan)
+        cands[:, t] = np.where(keep, cand, np.nan)
+    return GRUTrace(h=hs, z=zs, r=rs, candidate=cands, mask=m, final_state=state.astype(out_dtype))
+
+
+def forward(layer, x, mask=None, *, initial_state=None) -> GRUTrace:
+    """Re-compute a Keras GRU layer in NumPy and return its state and gates at every step.
+
+    Args:
+        layer: a built ``keras.layers.GRU`` (``reset_after`` True or False, any sizes,
+            ``go_backwards`` honoured; dropout is ignored, as at inference).
+        x: (batch, time, features) array, the layer's input (e.g. an embedding's output).
+        mask: optional (batch, time) boolean (or 0/1) array, ``True`` for real steps (e.g.
+            ``tokens != 0`` for ``Embedding(mask_zero=True)``). Left and right padding both work.
+        initial_state: optional (batch, units) start state; zeros when ``None`` (also for a
+            ``stateful`` layer: pass ``layer.states[0]`` to continue from its state).
+
+    Returns:
+        A :class:`GRUTrace` with ``h``, ``z``, ``r``, ``candidate`` of shape (batch, time, units);
+        ``h`` equals ``layer(x, mask=mask)`` with ``return_sequences=True`` (to ~1e-6). They take
+        ``16 * batch * time * units`` bytes (float32): run long inputs in slices of the batch.
+
+    Raises:
+        TypeError: if ``layer`` is not a ``keras.layers.GRU``.
+        ValueError: if it is not built, uses an unsupported activation, or ``x``/``mask`` have the
+            wrong shape.
+    """
+    weights = get_weights(layer)
+    x = np.asarray(x)
+    if x.ndim != 3:
+        raise ValueError(f"x must have shape (batch, time, features); got shape {x.shape}")
+    m = _as_mask(mask, x.shape[0], x.shape[1])
+    if layer.go_backwards:
+        x, m = x[:, ::-1], m[:, ::-1]
+    out_dtype = np.float64 if str(layer.compute_dtype) == "float64" else np.float32
+    return forward_weights(weights, x, m, initial_state=initial_state, out_dtype=out_dtype)
