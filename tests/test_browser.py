@@ -1,0 +1,442 @@
+"""The quick-mode HTML book in a real browser (Debian's headless Chromium, driven by Playwright).
+
+The book is built once per session by the ``quick_book`` fixture (tests/conftest.py), served on
+127.0.0.1, and every page listed in ``_toc.yml`` is opened in Chromium. The tests then check what
+a reader would see: no console errors, every image decoded, every equation typeset by MathJax,
+every internal link and anchor resolving, the launch/download/repository/issue buttons built from
+``repository.url``, and the search page finding "update gate". Screenshots of every page go to
+``_build/screenshots/`` (the landing page, the gates chapter and the classifier chapter among
+them, once those chapters are in the toc).
+
+The machine may be offline, so the browser fetches nothing from the internet: every request to
+another host is aborted and listed in ``_build/screenshots/report.json``, and only the console
+messages *about those aborted requests* ("Failed to load resource: net::ERR_FAILED" located at
+the aborted URL) are ignored. The one exception is MathJax: the pages load MathJax 3 from
+``https://cdn.jsdelivr.net/npm/mathjax@3/es5/``, and the browser is served the identical release
+(MathJax 3.2.2, the last 3.x, pinned as ``django-static-mathjax``) from the local disk instead,
+so that the equations are really typeset.
+
+Chromium is ``/usr/bin/chromium``; where it is missing, the test installs it with
+``apt-get install -y chromium`` (as CI does) and skips, with the reason, only when that is
+impossible (not root, no apt-get, or the install failing).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import html.parser
+import http.server
+import json
+import os
+import shutil
+import subprocess
+import threading
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.test_structure import toc_files
+
+ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+CHROMIUM = Path("/usr/bin/chromium")
+LAUNCH_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+MATHJAX_CDN = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/"
+SEARCH_QUERY = "update gate"
+# Pages whose screenshots the issue asks for by name (taken when the page is in the toc).
+NAMED_SCREENSHOTS = {"landing": "chapters/index", "gates": "gru_gates", "classifier": "classifier"}
+TIMEOUT_MS = 60_000
+
+# Text that must not survive in a page once MathJax has typeset it (outside code blocks).
+RAW_MATH = ("$$", "\\(", "\\)", "\\[", "\\]", "\\begin{")
+
+# JavaScript run in each page once it has loaded.
+WAIT_FOR_MATHJAX = """async () => {
+  // Pages with math set window.MathJax to a configuration object, which the MathJax script
+  // (loaded with `defer`) replaces by the library: wait for it, then for its typesetting.
+  if (!window.MathJax) return {mathjax: false};
+  for (let i = 0; i < 200 && !(MathJax.startup && MathJax.startup.promise); i++)
+    await new Promise(r => setTimeout(r, 50));
+  if (!(MathJax.startup && MathJax.startup.promise)) return {mathjax: false};
+  await MathJax.startup.promise;  // resolves once the initial typesetting is done
+  return {mathjax: true, version: MathJax.version};
+}"""
+IMAGES = """async () => {
+  const imgs = Array.from(document.images);
+  for (const img of imgs) {
+    img.loading = 'eager';
+    if (!img.complete) await new Promise(r => {
+      img.addEventListener('load', r); img.addEventListener('error', r); setTimeout(r, 10000);
+    });
+  }
+  return imgs.map(i => ({src: i.currentSrc || i.src, width: i.naturalWidth}));
+}"""
+MATH = """() => {
+  const math = Array.from(document.querySelectorAll('.math'));
+  const skip = 'pre, code, script, style, mjx-container, .highlight, textarea';
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const raw = [];
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    if (n.parentElement.closest(skip)) continue;
+    raw.push(n.textContent);
+  }
+  return {
+    total: math.length,
+    untypeset: math.filter(m => !m.querySelector('mjx-container'))
+                   .map(m => m.textContent.slice(0, 80)),
+    errors: Array.from(document.querySelectorAll('mjx-merror, [data-mjx-error]'))
+                 .map(e => e.getAttribute('data-mjx-error') || e.textContent),
+    text: raw.join(' '),
+  };
+}"""
+LINKS = "els => els.map(e => e.href)"
+
+
+@dataclass
+class PageReport:
+    """What the browser saw on one page."""
+
+    entry: str
+    status: int | None = None
+    console_errors: list[str] = field(default_factory=list)
+    broken_images: list[str] = field(default_factory=list)
+    images: int = 0
+    mathjax: dict = field(default_factory=dict)
+    math_total: int = 0
+    untypeset: list[str] = field(default_factory=list)
+    math_errors: list[str] = field(default_factory=list)
+    raw_math: list[str] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
+    screenshot: str = ""
+
+
+@dataclass
+class BrowserRun:
+    html: Path
+    base: str
+    pages: dict[str, PageReport]
+    blocked: list[str]
+    ignored_console: list[str]
+    search_results: list[str]
+    search_errors: list[str]
+    screenshots: dict[str, str]
+
+
+# ---------------------------------------------------------------------------------------------
+# Chromium, the local server and the offline network
+# ---------------------------------------------------------------------------------------------
+
+
+def _ensure_chromium() -> Path:
+    """Return Debian's Chromium, installing it with apt-get where it is missing."""
+    if CHROMIUM.exists():
+        return CHROMIUM
+    apt = shutil.which("apt-get")
+    if apt is None or os.geteuid() != 0:
+        pytest.skip(f"BROWSER TEST SKIPPED: {CHROMIUM} is missing and cannot be installed here "
+                    f"(apt-get: {apt}, root: {os.geteuid() == 0}); run "
+                    "`sudo apt-get install -y chromium` to enable it")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    log = []
+    for cmd in ([apt, "install", "-y", "-q", "chromium"], [apt, "update", "-q"],
+                [apt, "install", "-y", "-q", "chromium"]):
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
+        log.append(f"$ {' '.join(cmd)} -> {proc.returncode}\n{(proc.stdout + proc.stderr)[-1500:]}")
+        if CHROMIUM.exists():
+            return CHROMIUM
+    pytest.skip("BROWSER TEST SKIPPED: `apt-get install -y chromium` failed, so there is no "
+                "browser to test with:\n" + "\n".join(log))
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep the test output clean
+        pass
+
+
+@contextlib.contextmanager
+def serve(folder: Path) -> Iterator[str]:
+    """Serve ``folder`` over HTTP on 127.0.0.1 (a free port); yield its base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.fixture(scope="module")
+def served_book(quick_book: Path) -> Iterator[tuple[Path, str]]:
+    with serve(quick_book) as base:
+        yield quick_book, base
+
+
+def _mathjax_dir() -> Path:
+    import mathjax  # django-static-mathjax: MathJax 3.2.2, the release mathjax@3 serves
+
+    folder = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
+    assert (folder / "tex-mml-chtml.js").is_file(), f"no MathJax in {folder}"
+    return folder
+
+
+def _route_offline(context, base: str, blocked: list[str]) -> None:
+    """Serve the book from 127.0.0.1, MathJax from disk, and abort everything else."""
+    mathjax = _mathjax_dir().resolve()
+
+    def handle(route):
+        url = route.request.url
+        if url.startswith(base) or url.startswith("data:"):
+            return route.continue_()
+        if url.startswith(MATHJAX_CDN):
+            rel = urllib.parse.urlsplit(url).path[len(urllib.parse.urlsplit(MATHJAX_CDN).path):]
+            file = (mathjax / rel).resolve()
+            if file.is_file() and file.is_relative_to(mathjax):
+                return route.fulfill(path=str(file))
+        blocked.append(url)
+        return route.abort()
+
+    context.route("**/*", handle)
+
+
+# ---------------------------------------------------------------------------------------------
+# Visiting the pages
+# ---------------------------------------------------------------------------------------------
+
+
+def _screenshot_names(entries: list[str]) -> dict[str, str]:
+    """Map each page to its screenshot's file stem (the named ones get their names too)."""
+    names = {entry: Path(entry).name for entry in entries}
+    for label, pattern in NAMED_SCREENSHOTS.items():
+        for entry in entries:
+            if pattern in entry:
+                names[entry] = f"{label}-{Path(entry).name}"
+                break
+    return names
+
+
+def visit_book(html: Path, base: str, entries: list[str], chromium: Path,
+               shots: Path = SCREENSHOTS) -> BrowserRun:
+    """Open every page in ``entries`` (toc entries such as ``chapters/index``) and the search."""
+    from playwright.sync_api import sync_playwright
+
+    shots.mkdir(parents=True, exist_ok=True)
+    for old in shots.glob("*.png"):
+        old.unlink()
+    blocked: list[str] = []
+    ignored: list[str] = []
+    search_errors: list[str] = []
+    pages: dict[str, PageReport] = {}
+    names = _screenshot_names(entries)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(chromium), args=LAUNCH_ARGS,
+                                     headless=True)
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(TIMEOUT_MS)
+        _route_offline(context, base, blocked)
+        for entry in entries:
+            report = PageReport(entry)
+            page = context.new_page()
+
+            def on_console(msg, report=report):
+                if msg.type != "error":
+                    return
+                where = (msg.location or {}).get("url", "")
+                text = f"{msg.text} (at {where})"
+                if where in blocked and msg.text.startswith("Failed to load resource"):
+                    ignored.append(text)
+                else:
+                    report.console_errors.append(text)
+
+            page.on("console", on_console)
+            page.on("pageerror", lambda exc, report=report:
+                    report.console_errors.append(f"uncaught: {exc}"))
+            response = page.goto(base + entry + ".html", wait_until="load")
+            report.status = response.status if response else None
+            report.mathjax = page.evaluate(WAIT_FOR_MATHJAX)
+            images = page.evaluate(IMAGES)
+            report.images = len(images)
+            report.broken_images = [i["src"] for i in images if not i["width"]]
+            math = page.evaluate(MATH)
+            report.math_total = math["total"]
+            report.untypeset = math["untypeset"]
+            report.math_errors = math["errors"]
+            report.raw_math = [m for m in RAW_MATH if m in math["text"]]
+            report.links = page.eval_on_selector_all("a[href]", LINKS)
+            page.wait_for_timeout(300)  # let late console messages arrive
+            file = shots / f"{names[entry]}.png"
+            page.screenshot(path=str(file), full_page=entry == NAMED_SCREENSHOTS["landing"])
+            report.screenshot = str(file)
+            if names[entry] != Path(entry).name:  # a named page: show its first equation
+                display = page.locator("mjx-container[display='true']").first
+                if display.count():
+                    display.scroll_into_view_if_needed()
+                    page.screenshot(path=str(shots / f"{names[entry]}-equation.png"))
+            page.close()
+            pages[entry] = report
+
+        search = context.new_page()
+
+        def on_search_console(msg):
+            if msg.type == "error":
+                search_errors.append(f"{msg.text} (at {(msg.location or {}).get('url', '')})")
+
+        search.on("console", on_search_console)
+        search.on("pageerror", lambda exc: search_errors.append(f"uncaught: {exc}"))
+        search.goto(base + "search.html?q=" + urllib.parse.quote(SEARCH_QUERY))
+        search.wait_for_function(
+            "() => { const s = document.querySelector('#search-results .search-summary');"
+            " return s && /found|did not match/i.test(s.textContent); }")
+        results = search.eval_on_selector_all("#search-results ul.search li a", LINKS)
+        search.screenshot(path=str(shots / "search.png"))
+        browser.close()
+
+    run = BrowserRun(html, base, pages, blocked, ignored, results, search_errors,
+                     {e: pages[e].screenshot for e in entries})
+    (shots / "report.json").write_text(json.dumps({
+        "pages": {e: vars(r) | {"links": len(r.links)} for e, r in pages.items()},
+        "blocked_external_requests": sorted(set(blocked)),
+        "ignored_console_errors": ignored,
+        "search": {"query": SEARCH_QUERY, "results": results, "console_errors": search_errors},
+    }, indent=2))
+    return run
+
+
+@pytest.fixture(scope="module")
+def browser_run(served_book) -> BrowserRun:
+    html, base = served_book
+    chromium = _ensure_chromium()
+    return visit_book(html, base, toc_files(), chromium)
+
+
+# ---------------------------------------------------------------------------------------------
+# Link checking (static: every target file exists, every #fragment is an id or name in it)
+# ---------------------------------------------------------------------------------------------
+
+
+class _Anchors(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.anchors: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        for key, value in attrs:
+            if key in ("id", "name") and value:
+                self.anchors.add(value)
+
+
+@functools.cache
+def _anchors(file: Path) -> frozenset[str]:
+    parser = _Anchors()
+    parser.feed(file.read_text(errors="replace"))
+    return frozenset(parser.anchors)
+
+
+def broken_links(run: BrowserRun) -> list[str]:
+    problems = []
+    for entry, report in run.pages.items():
+        for href in report.links:
+            if not href.startswith(run.base):
+                continue
+            parts = urllib.parse.urlsplit(href)
+            rel = urllib.parse.unquote(parts.path[len(urllib.parse.urlsplit(run.base).path):])
+            target = run.html / rel
+            if rel == "" or rel.endswith("/"):
+                target = target / "index.html"
+            if not target.is_file():
+                problems.append(f"{entry}: {href} -> no file {target.relative_to(run.html)}")
+                continue
+            fragment = urllib.parse.unquote(parts.fragment)
+            if fragment and target.suffix == ".html" and fragment not in _anchors(target):
+                problems.append(f"{entry}: {href} -> no anchor #{fragment}")
+    return sorted(set(problems))
+
+
+# ---------------------------------------------------------------------------------------------
+# The tests
+# ---------------------------------------------------------------------------------------------
+
+pytestmark = pytest.mark.book
+
+
+def test_every_page_loads_without_console_errors(browser_run):
+    assert browser_run.pages, "no pages visited"
+    bad = {e: r.status for e, r in browser_run.pages.items() if r.status != 200}
+    assert not bad, f"pages that did not load: {bad}"
+    errors = {e: r.console_errors for e, r in browser_run.pages.items() if r.console_errors}
+    assert not errors, json.dumps(errors, indent=2)
+
+
+def test_every_image_is_decoded(browser_run):
+    broken = {e: r.broken_images for e, r in browser_run.pages.items() if r.broken_images}
+    assert not broken, json.dumps(broken, indent=2)
+    assert sum(r.images for r in browser_run.pages.values()) > 0, "no <img> on any page"
+
+
+def test_mathjax_typeset_every_equation(browser_run):
+    pages = browser_run.pages.values()
+    assert any(r.math_total for r in pages), "no equations found in the book"
+    for r in pages:
+        if r.math_total:
+            assert r.mathjax.get("mathjax"), f"{r.entry}: has math but MathJax did not load"
+            assert r.mathjax.get("version", "").startswith("3."), r.mathjax
+        assert not r.untypeset, f"{r.entry}: equations left untypeset: {r.untypeset}"
+        assert not r.math_errors, f"{r.entry}: MathJax errors: {r.math_errors}"
+        assert not r.raw_math, f"{r.entry}: raw TeX delimiters left in the text: {r.raw_math}"
+
+
+def test_every_internal_link_and_anchor_resolves(browser_run):
+    internal = sum(h.startswith(browser_run.base) for r in browser_run.pages.values()
+                   for h in r.links)
+    assert internal > 0, "no internal links found"
+    problems = broken_links(browser_run)
+    assert not problems, "\n".join(problems)
+
+
+def test_search_finds_update_gate(browser_run):
+    results = browser_run.search_results
+    assert not browser_run.search_errors, browser_run.search_errors
+    assert results, f"the search page found nothing for {SEARCH_QUERY!r}"
+    assert any("chapters/glossary.html" in r for r in results), results
+
+
+def test_launch_download_repository_and_issue_buttons(browser_run):
+    """Notebook pages carry buttons built from the one `repository.url` in _config.yml."""
+    cfg = yaml.safe_load((ROOT / "_config.yml").read_text())
+    url, branch = cfg["repository"]["url"].rstrip("/"), cfg["repository"]["branch"]
+    org_repo = urllib.parse.urlsplit(url).path.strip("/")
+    notebooks = [e for e in browser_run.pages if (ROOT / f"{e}.ipynb").is_file()]
+    assert notebooks, "no notebook pages in the toc"
+    for entry in notebooks:
+        links = browser_run.pages[entry].links
+        binder = (f"{cfg['launch_buttons']['binderhub_url'].rstrip('/')}/v2/gh/{org_repo}/"
+                  f"{branch}?urlpath=lab/tree/{entry}.ipynb")
+        assert binder in links, f"{entry}: no Binder button {binder}"
+        assert any(h.endswith(f"_sources/{entry}.ipynb") for h in links), \
+            f"{entry}: no .ipynb download button"
+        assert url in links, f"{entry}: no repository button"
+        assert any(h.startswith(f"{url}/issues/new") for h in links), f"{entry}: no issue button"
+        assert not any("colab.research.google.com" in h for h in links), \
+            f"{entry}: a Colab button, but notebooks cannot install utils there (see README)"
+
+
+def test_screenshots_were_saved(browser_run):
+    for entry, file in browser_run.screenshots.items():
+        assert Path(file).is_file() and Path(file).stat().st_size > 10_000, \
+            f"{entry}: no (or an empty) screenshot at {file}"
+    assert (SCREENSHOTS / "landing-index.png").is_file()
+    for label, pattern in NAMED_SCREENSHOTS.items():
+        entries = [e for e in browser_run.pages if pattern in e]
+        if entries:
+            stem = f"{label}-{Path(entries[0]).name}"
+            assert (SCREENSHOTS / f"{stem}.png").is_file(), f"no screenshot {stem}.png"
