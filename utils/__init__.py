@@ -10,6 +10,13 @@ Each module is named for an idea and says in its docstring which chapter explain
 - :mod:`utils.gradients` gradient norms through time (dh_T/dh_t, dL/dh_t) of any Keras RNN layer
 - :mod:`utils.tasks`   long-memory tasks (adding problem, marked symbol) and a fixed training budget
 - :mod:`utils.gru`     a Keras GRU re-computed in NumPy, exposing its gates z, r and candidate
+- :mod:`utils.sequences` truncation, padding, length bucketing: the training recipe (``RECIPE``)
+- :mod:`utils.text`    raw review text to the book's ids inside a Keras model
+- :mod:`utils.models`  named IMDB models, trained once and cached; the end-to-end text model
+- :mod:`utils.reading` how a trained GRU reads a review: state change, gates, running verdict
+- :mod:`utils.tables`  Markdown tables of results
+- :mod:`utils.throughput` training speed: FLOPs per step, matmul peak, tokens/s, time to accuracy
+- :mod:`utils.bench`   ``make bench``: the speed chapter's measurements, repeated, and build times
 """
 
 import os

@@ -1,0 +1,186 @@
+"""Tests of utils.bench: machine facts, copying the repo, timing builds, the report."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from utils import bench
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_machine_describes_where_and_when():
+    m = bench.machine()
+    assert m["cpu"] and isinstance(m["cpu"], str)
+    assert m["logical_cores"] >= 1 and m["memory_gib"] > 0
+    assert len(m["load_average_at_start"]) == 3
+    assert m["versions"]["keras"] and m["versions"]["numpy"]
+    assert m["date"].endswith("+00:00")
+    json.dumps(m)  # JSON-able
+
+
+def test_copy_for_build_copies_the_sources_only(tmp_path):
+    copied = bench.copy_for_build(ROOT, tmp_path / "copy")
+    assert "utils/throughput.py" in copied and "_toc.yml" in copied and "Makefile" in copied
+    assert not any(p.startswith((".venv/", "_build/", ".git/")) for p in copied)
+    src, dst = ROOT / "Makefile", tmp_path / "copy" / "Makefile"
+    assert dst.read_bytes() == src.read_bytes()
+    # Modification times are kept, so `make` sees the copy as up to date.
+    assert dst.stat().st_mtime == pytest.approx(src.stat().st_mtime, abs=1e-3)
+
+
+def test_copy_for_build_without_git(tmp_path):
+    root = tmp_path / "root"
+    (root / "chapters").mkdir(parents=True)
+    (root / "chapters" / "a.ipynb").write_text("{}")
+    (root / ".venv" / "bin").mkdir(parents=True)
+    (root / ".venv" / "bin" / "python").write_text("")
+    (root / "_build").mkdir()
+    (root / "_build" / "x").write_text("")
+    copied = bench.copy_for_build(root, tmp_path / "copy")
+    assert copied == ["chapters/a.ipynb"]
+
+
+def _notebook(path: Path, cells):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4,
+                                "nbformat_minor": 5}))
+
+
+def test_prose_edit_appends_to_the_first_markdown_cell(tmp_path):
+    nb = tmp_path / "n.ipynb"
+    _notebook(nb, [{"cell_type": "code", "source": "x = 1"},
+                   {"cell_type": "markdown", "source": ["# Title\n", "text"]},
+                   {"cell_type": "markdown", "source": "other"}])
+    bench.prose_edit(nb)
+    cells = json.loads(nb.read_text())["cells"]
+    assert cells[0]["source"] == "x = 1" and cells[2]["source"] == "other"
+    assert cells[1]["source"].startswith("# Title\ntext\n\n") and "make bench" in cells[1]["source"]
+    _notebook(nb, [{"cell_type": "code", "source": "x = 1"}])
+    with pytest.raises(ValueError, match="no markdown cell"):
+        bench.prose_edit(nb)
+
+
+def test_time_book_builds_runs_twice_in_a_copy_and_never_touches_the_tree(tmp_path):
+    root = tmp_path / "root"
+    nb = root / "chapters" / "01_x.ipynb"
+    _notebook(nb, [{"cell_type": "markdown", "source": "# X"}])
+    before = nb.read_text()
+    # The "build" records whether the edit is there, and where it ran.
+    script = ("import pathlib, os; nb = pathlib.Path('chapters/01_x.ipynb').read_text();"
+              "open('runs.log', 'a').write(str('make bench' in nb) + ' ' + os.getcwd() + '\\n')")
+    out = bench.time_book_builds(root, command=[sys.executable, "-c", script],
+                                 notebook="chapters/01_x.ipynb", keep=True)
+    copy = Path(out["kept_copy"])
+    try:
+        assert out["cold_returncode"] == out["after_prose_edit_returncode"] == 0
+        assert out["cold_seconds"] > 0 and out["after_prose_edit_seconds"] > 0
+        runs = (copy / "runs.log").read_text().splitlines()
+        assert [r.split()[0] for r in runs] == ["False", "True"]
+        assert all(Path(r.split()[1]) == copy for r in runs)
+        assert nb.read_text() == before and not (root / "runs.log").exists()
+    finally:
+        import shutil
+
+        shutil.rmtree(copy.parent)
+
+
+def test_time_book_builds_stops_after_a_failed_build_and_cleans_up(tmp_path):
+    root = tmp_path / "root"
+    _notebook(root / "chapters" / "01_x.ipynb", [{"cell_type": "markdown", "source": "# X"}])
+    before = set(Path(tempfile.gettempdir()).glob("gru-book-bench-*"))
+    out = bench.time_book_builds(root, command=[sys.executable, "-c", "raise SystemExit(3)"],
+                                 notebook="chapters/01_x.ipynb")
+    assert out["cold_returncode"] == 3 and "after_prose_edit_seconds" not in out
+    assert set(Path(tempfile.gettempdir()).glob("gru-book-bench-*")) == before
+
+
+def test_time_book_builds_refuses_a_stale_environment(tmp_path):
+    root = tmp_path / "root"
+    _notebook(root / "chapters" / "01_x.ipynb", [{"cell_type": "markdown", "source": "# X"}])
+    (root / ".venv").mkdir()
+    (root / ".venv" / ".installed").write_text("")
+    (root / "requirements.txt").write_text("x==1\n")
+    old = (root / ".venv" / ".installed").stat().st_mtime - 100
+    os.utime(root / ".venv" / ".installed", (old, old))
+    with pytest.raises(RuntimeError, match="make setup"):
+        bench.time_book_builds(root, command=[sys.executable, "-c", "pass"],
+                               notebook="chapters/01_x.ipynb")
+    os.utime(root / ".venv" / ".installed", None)  # now newer than the pins: it runs
+    out = bench.time_book_builds(root, command=[sys.executable, "-c", "pass"],
+                                 notebook="chapters/01_x.ipynb")
+    assert out["after_prose_edit_returncode"] == 0
+
+
+def test_jax_python_reuses_an_installed_environment(tmp_path):
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").write_text("")
+    (venv / ".gru-book-installed").write_text("jax")
+    assert bench.jax_python(venv) == venv / "bin" / "python"
+
+
+def test_jax_python_reports_a_failed_install(tmp_path, monkeypatch):
+    def failing(cmd, **kwargs):
+        return subprocess.CompletedProcess(cmd, 1, "", "no network")
+
+    monkeypatch.setattr(bench.subprocess, "run", failing)
+    with pytest.raises(RuntimeError, match="no network"):
+        bench.jax_python(tmp_path / "venv")
+    assert not (tmp_path / "venv").exists()
+    monkeypatch.setattr(bench, "jax_python", lambda: (_ for _ in ()).throw(RuntimeError("x")))
+    assert "could not be installed" in bench.bench_jax(repeats=1, n_reviews=8)["skipped"]
+
+
+def _results():
+    timing = {"min": 1.0, "median": 2.0, "max": 3.0}
+    row = {"lever": "set-ups", "setting": "book's recipe",
+           "tokens_per_second": {"min": 100.0, "median": 150.0, "max": 300.0},
+           "gflops": {"min": 1.0, "median": 1.5, "max": 3.0}, "fraction_of_peak": 0.015,
+           "padding_fraction": 0.02, "first_step_seconds": 1.2, "pass_seconds": timing}
+    trace = {"name": "book's recipe", "epochs": [1.0, 2.0], "seconds_to_target": None,
+             "best_val_accuracy": 0.87, "seconds_to_best": 40.0, "train_seconds": 50.0,
+             "test_accuracy": 0.865}
+    return {
+        "machine": bench.machine(),
+        "sections": {
+            "throughput": {"peak_gflops": {"min": 90.0, "median": 95.0, "max": 100.0,
+                                           "n": 1024},
+                           "rows": [row], "speedup_book_over_seed": 3.5, "repeats": 5,
+                           "reviews_per_setting": 2048},
+            "race": {"contenders": {"book": trace}, "book_faster_than_keras_io": 4.2},
+            "jax": {"skipped": "JAX could not be installed: offline"},
+            "book": {"command": "make book", "cold_seconds": 1800.0, "cold_returncode": 0,
+                     "after_prose_edit_seconds": 30.0, "after_prose_edit_returncode": 0},
+            "broken": {"error": "RuntimeError: boom"},
+        },
+    }
+
+
+def test_render_markdown_shows_every_section():
+    md = bench.render_markdown(_results())
+    assert md.startswith("# `make bench` results")
+    assert "| set-ups | book's recipe | 100 / 150 / 300 | 1.50 | 1.5% | 2% | 1.2 |" in md
+    assert "**3.50×** tokens/s" in md and "**4.2×** faster" in md
+    assert "| book's recipe | 2.00 | not reached | 87.00% | 40 | 50 | 86.50% |" in md
+    assert "offline" in md
+    assert "from an empty cache: 1800 s" in md and "prose edit: 30 s" in md
+    assert "Sections that failed: broken" in md
+
+
+def test_main_with_every_section_skipped_writes_both_files(tmp_path):
+    assert bench.main(["--skip", *bench.SECTIONS, "--out", str(tmp_path)]) == 0
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert data["sections"] == {} and data["machine"]["cpu"]
+    assert (tmp_path / "results.md").read_text().startswith("# `make bench` results")
+    with pytest.raises(SystemExit):
+        bench.main(["--repeats", "0", "--out", str(tmp_path)])
+    with pytest.raises(SystemExit):
+        bench.main(["--skip", "nothing"])

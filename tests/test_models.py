@@ -1,0 +1,191 @@
+"""Tests of utils.models on a tiny synthetic task (fast) and on the real vocabulary (export)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import keras
+import numpy as np
+import pytest
+
+from utils import config, models
+from utils.models import ModelConfig
+
+
+def _synthetic_splits(num_words=50, seed=0):
+    """Reviews of random words; a review is positive when it contains word 7 more than word 8."""
+    rng = np.random.default_rng(seed)
+
+    def part(n):
+        xs, ys = [], []
+        for _ in range(n):
+            words = rng.integers(3, num_words, size=rng.integers(3, 30))
+            xs.append(np.concatenate([[1], words]).astype(np.int32))
+            ys.append(int((words == 7).sum() > (words == 8).sum()))
+        return xs, np.array(ys, dtype=np.int64)
+
+    return {"train": part(160), "val": part(60), "test": part(60), "key": f"synthetic{seed}"}
+
+
+TINY = ModelConfig("tiny", num_words=50, embedding_dim=8, units=6, maxlen=20, max_epochs=3,
+                   patience=1)
+
+
+@pytest.fixture
+def tiny_world(tmp_path, monkeypatch):
+    """A synthetic dataset and a temporary model cache."""
+    splits = _synthetic_splits()
+    monkeypatch.setattr(models, "imdb_splits", lambda num_words=10_000: splits)
+    monkeypatch.setattr(models, "cache_dir", lambda: tmp_path / "models")
+    return splits
+
+
+def test_configs_are_valid_and_named():
+    assert "seed_gru" in models.CONFIGS
+    seed = models.CONFIGS["seed_gru"]
+    assert (seed.rnn, seed.units, seed.num_words, seed.maxlen) == ("gru", 32, 10_000, 500)
+    for name, cfg in models.CONFIGS.items():
+        assert cfg.description, f"{name} has no description"
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"rnn": "transformer"}, "rnn"), ({"pooling": "median"}, "pooling"),
+    ({"units": 0}, "units"), ({"dropout": 1.0}, "dropout"), ({"patience": 0}, "patience"),
+    ({"padding": "middle"}, "padding"), ({"pooling": "max", "mask": False}, "mask"),
+])
+def test_model_config_rejects_bad_values(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        ModelConfig(**kwargs)
+
+
+@pytest.mark.parametrize("kwargs", [
+    {}, {"rnn": "lstm"}, {"rnn": "simple_rnn"}, {"bidirectional": True},
+    {"layers": 2, "pooling": "max_mean", "embedding_dropout": 0.2, "output_dropout": 0.2},
+    {"pooling": "mean", "dropout": 0.1, "recurrent_dropout": 0.1},
+])
+def test_build_shapes_and_parameter_count(kwargs):
+    cfg = dataclasses.replace(TINY, **kwargs)
+    model = models.build(cfg)
+    out = model(np.array([[1, 5, 9, 0, 0], [1, 4, 0, 0, 0]], dtype=np.int32))
+    assert tuple(out.shape) == (2, 1)
+    assert np.all((out.numpy() > 0) & (out.numpy() < 1))
+    u, e = cfg.units, cfg.embedding_dim
+    per_layer = {"gru": 3 * (e * u + u * u + 2 * u), "lstm": 4 * (e * u + u * u + u),
+                 "simple_rnn": e * u + u * u + u}[cfg.rnn]
+    if not kwargs or kwargs.get("rnn"):
+        dense = u + 1
+        assert model.count_params() == cfg.num_words * e + per_layer + dense
+    assert model.get_layer("embedding").mask_zero
+    assert model.get_layer("output").activation.__name__ == "sigmoid"
+
+
+def test_masked_max_pooling_ignores_padding():
+    x = np.array([[[1.0, -5.0], [2.0, -6.0], [9.0, 9.0]]], dtype=np.float32)
+    mask = np.array([[True, True, False]])
+    pooled = models.MaskedGlobalMaxPooling1D()(x, mask=mask)
+    np.testing.assert_allclose(pooled, [[2.0, -5.0]])
+    np.testing.assert_allclose(models.MaskedGlobalMaxPooling1D()(x), [[9.0, 9.0]])
+
+
+def test_padding_does_not_change_predictions():
+    """With mask_zero, a review gives the same output whatever padding surrounds it."""
+    for pooling in ("last", "max_mean"):
+        model = models.build(dataclasses.replace(TINY, pooling=pooling, bidirectional=True))
+        short = model(np.array([[1, 5, 9]], dtype=np.int32)).numpy()
+        padded = model(np.array([[1, 5, 9, 0, 0, 0, 0]], dtype=np.int32)).numpy()
+        np.testing.assert_allclose(short, padded, atol=1e-6)
+
+
+def test_trained_caches_and_is_reproducible(tiny_world, tmp_path):
+    first = models.trained(TINY, verbose=0)
+    assert not first.from_cache and first.path.is_file()
+    assert 1 <= first.best_epoch <= len(first.epoch_seconds) <= TINY.max_epochs
+    assert first.val_accuracy == max(first.history["val_accuracy"])
+    p_val = first.probabilities("val")
+    assert p_val.shape == (60,) and first.accuracy("val") == pytest.approx(first.val_accuracy)
+
+    again = models.trained(TINY, verbose=0)
+    assert again.from_cache and again.history == first.history
+    np.testing.assert_array_equal(again.probabilities("val"), p_val)
+
+    # Deleting the cache and training again reproduces the same numbers exactly.
+    for f in (tmp_path / "models").iterdir():
+        f.unlink()
+    fresh = models.trained(TINY, verbose=0)
+    assert not fresh.from_cache and fresh.history == first.history
+    for a, b in zip(fresh.model.get_weights(), first.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+    # A different configuration is a different cache entry.
+    other = models.trained(dataclasses.replace(TINY, units=4), verbose=0)
+    assert not other.from_cache and other.path != first.path
+
+
+def test_trained_learns_the_synthetic_task(tiny_world):
+    cfg = dataclasses.replace(TINY, max_epochs=12, patience=3, learning_rate=0.02,
+                              embedding_dim=16, units=16)
+    result = models.trained(cfg, verbose=0)
+    assert result.accuracy("test") > 0.7
+
+
+def test_predict_restores_the_input_order(tiny_world):
+    model = models.build(TINY)
+    x, _ = tiny_world["val"]
+    probs = models.predict(model, x, maxlen=TINY.maxlen)
+    one_by_one = [float(model(np.asarray(s[-TINY.maxlen:])[None]).numpy()[0, 0]) for s in x[:8]]
+    np.testing.assert_allclose(probs[:8], one_by_one, atol=1e-5)
+    assert models.predict(model, [], maxlen=5).shape == (0,)
+
+
+def test_trained_rejects_unknown_names():
+    with pytest.raises(ValueError, match="unknown model"):
+        models.trained("no_such_model")
+    with pytest.raises(TypeError, match="name"):
+        models.trained(3)
+
+
+def test_quick_mode_trims_sizes_only(monkeypatch):
+    monkeypatch.setenv(config.QUICK_ENV, "1")
+    quick = models.effective(models.CONFIGS["seed_gru"])
+    monkeypatch.setenv(config.QUICK_ENV, "0")
+    full = models.effective(models.CONFIGS["seed_gru"])
+    assert quick.maxlen <= full.maxlen and quick.max_epochs <= full.max_epochs
+    assert dataclasses.replace(quick, maxlen=full.maxlen, max_epochs=full.max_epochs,
+                               train_limit=full.train_limit) == full
+
+
+def test_end_to_end_export_reloads_in_safe_mode(tiny_world):
+    """Raw strings in, probability out; the same numbers as the integer pipeline."""
+    from utils import data
+
+    cfg = dataclasses.replace(TINY, max_epochs=1)
+    result = models.trained(cfg, verbose=0)
+    path = models.export_end_to_end(result)
+    end_to_end = models.load_end_to_end(path)
+    reviews = ["Not bad at all<br />a great film", "boring, boring and bad."]
+    got = models.predict_sentiment(reviews, end_to_end)
+    word_index = data.imdb_word_index()
+    ids = [[1] + [word_index[w] + 3 if word_index[w] + 3 < cfg.num_words else 2
+                  for w in data.tokenize(r)] for r in reviews]
+    want = models.predict(result.model, ids, maxlen=cfg.maxlen)
+    np.testing.assert_allclose(got, want, atol=1e-6)
+    with pytest.raises(TypeError, match="single string"):
+        models.predict_sentiment("great", end_to_end)
+    with pytest.raises(FileNotFoundError):
+        models.load_end_to_end(path.with_name("missing.keras"))
+    assert isinstance(end_to_end, keras.Model)
+
+
+def test_best_of_chooses_on_validation(tiny_world, monkeypatch):
+    weak = dataclasses.replace(TINY, max_epochs=1, learning_rate=1e-4)
+    strong = dataclasses.replace(TINY, max_epochs=6, patience=3, learning_rate=0.02,
+                                 embedding_dim=16, units=16)
+    monkeypatch.setattr(models, "CONFIGS", {"weak": weak, "strong": strong})
+    scores = {name: models.trained(name, verbose=0).val_accuracy for name in ("weak", "strong")}
+    best = models.best_of(["weak", "strong"])
+    assert scores[best] == max(scores.values())
+    assert models.best_of(["weak", "weak"]) == "weak"
+    with pytest.raises(ValueError, match="names"):
+        models.best_of([])
+    with pytest.raises(ValueError, match="names"):
+        models.best_of("weak")

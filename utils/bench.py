@@ -1,0 +1,512 @@
+"""``make bench``: the measurements of the speed chapter, fixed, seeded and repeated.
+
+Explained in :doc:`/chapters/10_fast_training_on_cpu`, whose measuring code this reuses
+(:mod:`utils.throughput`). Run ``python -m utils.bench --help`` for the options. Sections:
+
+``throughput``
+    the float32 matrix-product peak, then every lever of :func:`utils.throughput.levers` with
+    ``--repeats`` timed passes each (min/median/max), on ``--reviews`` reviews per setting.
+``race``
+    time to accuracy: the seed's set-up, the book's recipe and the keras-io BiLSTM, each
+    trained for its own schedule (:func:`utils.throughput.contenders` with
+    ``own_schedules=True``) in this one process, on the book's split; test accuracy on the
+    whole test split.
+``jax``
+    the same GRU under Keras' JAX backend, in a throw-away virtual environment under the
+    system's temporary folder (created on first use with ``pip``; the section is skipped, with
+    the reason, when that fails). The book itself stays on TensorFlow.
+``book``
+    the time of ``make book`` in a copy of the repository (so the working tree is never
+    touched): from an empty cache, then again after a one-line edit of a markdown cell. This
+    is the slow part (the whole book executes); skip it with ``--skip book``.
+
+Results go to ``_build/bench/results.json`` and ``results.md`` (``_build/quick/bench`` in quick
+mode), with the machine (CPU model and cores, load average), the date and the versions. Timings
+are only comparable between runs on the same, otherwise idle, machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib.metadata
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from utils import config
+from utils import throughput as tp
+
+SECTIONS = ("throughput", "race", "jax", "book")
+#: What the JAX comparison installs next to the pinned Keras and NumPy (tried on Python 3.11).
+JAX_REQUIREMENTS = ("jax==0.10.2", "jaxlib==0.10.2")
+#: Each throughput setting trains on at least this many padded cells per timed pass.
+MIN_CELLS = 2**18
+#: The accuracy the race reports the time to.
+TARGET_ACCURACY = 0.88
+
+
+# --------------------------------------------------------------------------------------------
+# The machine
+# --------------------------------------------------------------------------------------------
+
+
+def cpu_model() -> str:
+    """The CPU's model name (from ``/proc/cpuinfo`` on Linux), or the platform's best guess."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text(errors="replace").splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine() or "unknown"
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def machine() -> dict:
+    """Where and when the benchmark ran: CPU, cores, memory, load, date, versions, commit."""
+    import psutil
+
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True, cwd=config.project_root(), timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
+    return {
+        "cpu": cpu_model(),
+        "logical_cores": os.cpu_count(),
+        "usable_cores": usable,
+        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "versions": {d: _version(d) for d in ("tensorflow-cpu", "keras", "numpy",
+                                              "jupyter-book")},
+        "commit": commit or None,
+        "quick_mode": config.is_quick(),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Sections
+# --------------------------------------------------------------------------------------------
+
+
+def _row(lever: str, setting: tp.Setting, result: tp.Throughput, peak_gflops: float) -> dict:
+    seconds = result.timing
+    rates = {"min": result.real_tokens / seconds.max, "median": result.tokens_per_second,
+             "max": result.real_tokens / seconds.min}
+    return {
+        "lever": lever,
+        "setting": setting.label,
+        "tokens_per_second": rates,
+        "gflops": {"min": result.flops / seconds.max / 1e9, "median": result.gflops,
+                   "max": result.flops / seconds.min / 1e9},
+        "fraction_of_peak": result.gflops / peak_gflops,
+        "padding_fraction": 1 - result.real_tokens / result.padded_tokens,
+        "first_step_seconds": result.first_step_seconds,
+        "pass_seconds": seconds.summary(),
+        "reviews": result.reviews,
+        "info": result.info,
+    }
+
+
+def bench_throughput(*, repeats: int, n_reviews: int) -> dict:
+    """The peak, the seed's and the book's set-ups, and every lever, each ``repeats`` times."""
+    from utils import models
+
+    config.set_seed()
+    x, y = models.imdb_splits(10_000)["train"]
+    peak = tp.matmul_peak(repeats=max(10, repeats))
+    rows = []
+    plan = {"set-ups": [tp.NAIVE, tp.BOOK], **tp.levers()}
+    measured: dict = {}  # rows that are the same setting are measured once
+    for lever, settings in plan.items():
+        print(f"  {lever}: {len(settings)} settings", flush=True)
+        results = tp.measure_settings(settings, x, y, n_reviews=n_reviews, repeats=repeats,
+                                      min_cells=MIN_CELLS, cache=measured)
+        rows.extend(_row(lever, s, r, peak.gflops) for s, r in zip(settings, results))
+    naive, book = rows[0], rows[1]
+    return {
+        "peak_gflops": {"min": peak.flops / peak.timing.max / 1e9,
+                        "median": peak.median_gflops, "max": peak.gflops, "n": peak.n},
+        "rows": rows,
+        "speedup_book_over_seed": book["tokens_per_second"]["median"]
+        / naive["tokens_per_second"]["median"],
+        "repeats": repeats,
+        "reviews_per_setting": n_reviews,
+    }
+
+
+def bench_race(*, n_test: int | None = None) -> dict:
+    """Each contender trained for its own schedule, in this process, on the same split."""
+    rows = {}
+    for key, contender in tp.contenders(own_schedules=True).items():
+        print(f"  {contender.name}: {contender.epochs:g} epochs", flush=True)
+        trace = tp.race(contender, n_test=n_test)
+        rows[key] = {**trace.to_dict(), "epochs_budget": contender.epochs,
+                     "seconds_to_target": trace.seconds_to(TARGET_ACCURACY),
+                     "target": TARGET_ACCURACY}
+    book, kio = rows["book"], rows["keras_io"]
+    return {
+        "contenders": rows,
+        # Time to the final (best-validation) model; keras-io's final model is its last epoch.
+        "book_faster_than_keras_io": kio["train_seconds"] / book["seconds_to_best"],
+    }
+
+
+def jax_python(venv: Path | None = None, *, timeout: float = 1800) -> Path:
+    """The Python of a throw-away environment with JAX and the book's Keras and NumPy.
+
+    Created with ``python -m venv`` and ``pip`` on first use, reused afterwards. Raises
+    ``RuntimeError`` (with pip's message) when it cannot be created, e.g. offline.
+    """
+    import keras
+    import numpy as np
+
+    if venv is None:
+        tag = f"py{sys.version_info.major}{sys.version_info.minor}-keras{keras.__version__}"
+        venv = Path(tempfile.gettempdir()) / f"gru-book-jax-{tag}"
+    python = venv / "bin" / "python"
+    stamp = venv / ".gru-book-installed"
+    if stamp.is_file() and python.is_file():
+        return python
+    shutil.rmtree(venv, ignore_errors=True)
+    steps = [
+        [sys.executable, "-m", "venv", str(venv)],
+        [str(python), "-m", "pip", "install", "--quiet", *JAX_REQUIREMENTS,
+         f"keras=={keras.__version__}", f"numpy=={np.__version__}"],
+    ]
+    for step in steps:
+        proc = subprocess.run(step, capture_output=True, text=True, timeout=timeout)
+        if proc.returncode != 0:
+            shutil.rmtree(venv, ignore_errors=True)
+            raise RuntimeError(f"{' '.join(step[:4])} ... failed:\n{proc.stderr[-2000:]}")
+    stamp.write_text(" ".join(JAX_REQUIREMENTS) + "\n")
+    return python
+
+
+def bench_jax(*, repeats: int, n_reviews: int) -> dict:
+    """The seed's GRU under TensorFlow and under JAX, on the same batches, in fresh processes.
+
+    Two batch sets: padded to 500 (one shape: what XLA likes) and the book's bucketed batches
+    (a new shape per length: JAX compiles each; the first pass pays for it, later passes do
+    not, so compare min with max).
+    """
+    from utils import models
+    from utils import sequences as seqs
+
+    try:
+        python = jax_python()
+    except (RuntimeError, OSError, subprocess.SubprocessError) as err:
+        return {"skipped": f"JAX could not be installed: {err}"}
+    x, y = models.imdb_splits(10_000)["train"]
+    padded = seqs.Recipe(batch_size=seqs.RECIPE.batch_size, bucketing=False)
+    rows = []
+    for label, recipe, full_only in (("padded to 500", padded, True),
+                                     ("bucketed (book's recipe)", seqs.RECIPE, False)):
+        n_batches = -(-n_reviews // recipe.batch_size)
+        batches = tp.sample_batches(x, y, maxlen=500, recipe=recipe, n_batches=n_batches,
+                                    full_only=full_only)
+        runs = (("tensorflow", None, {}, True, {}),
+                ("tensorflow + XLA", None, {}, False, {"jit_compile": True}),
+                ("jax", python, {"KERAS_BACKEND": "jax"}, False, {"jit_compile": True}))
+        for backend, exe, env, deterministic, kwargs in runs:
+            (result,) = tp.measure_in_subprocess(
+                batches, variants=[kwargs], python=exe, env=env, deterministic=deterministic,
+                repeats=repeats)
+            rows.append({"batches": label, "backend": backend,
+                         "tokens_per_second": {"min": result.real_tokens / result.timing.max,
+                                               "median": result.tokens_per_second,
+                                               "max": result.real_tokens / result.timing.min},
+                         "first_step_seconds": result.first_step_seconds,
+                         "info": result.info})
+            print(f"  {label}, {backend}: {result.tokens_per_second:,.0f} tokens/s",
+                  flush=True)
+    return {"rows": rows, "requirements": list(JAX_REQUIREMENTS)}
+
+
+def copy_for_build(root: Path, dest: Path) -> list[str]:
+    """Copy the book's sources (what git tracks or would track) from ``root`` into ``dest``.
+
+    Uses ``git ls-files`` (read-only) when ``root`` is a git checkout, else copies everything
+    except virtual environments, build outputs and caches. Modification times are kept (so
+    that ``make`` sees the copy as up to date). Returns the copied paths, relative.
+    """
+    root, dest = Path(root), Path(dest)
+    files: list[str] = []
+    try:
+        proc = subprocess.run(["git", "ls-files", "-z", "--cached", "--others",
+                               "--exclude-standard"], cwd=root, capture_output=True,
+                              timeout=60)
+        if proc.returncode == 0:
+            files = [f for f in proc.stdout.decode().split("\0") if f]
+    except (OSError, subprocess.SubprocessError):
+        files = []
+    if not files:
+        skip = {".git", ".venv", "_build", "__pycache__", ".pytest_cache", ".ruff_cache",
+                ".hypothesis", ".ipynb_checkpoints"}
+        files = [str(p.relative_to(root)) for p in sorted(root.rglob("*"))
+                 if p.is_file() and not skip & set(p.relative_to(root).parts)]
+    copied = []
+    for rel in files:
+        src = root / rel
+        if not src.is_file():  # deleted but still tracked
+            continue
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, target)
+        copied.append(rel)
+    return copied
+
+
+def prose_edit(notebook: Path) -> None:
+    """Append one sentence to the first markdown cell of ``notebook`` (a one-line prose edit)."""
+    nb = json.loads(Path(notebook).read_text())
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "markdown":
+            source = cell["source"]
+            text = "".join(source) if isinstance(source, list) else source
+            cell["source"] = text + "\n\n(A one-line prose edit made by `make bench`.)"
+            break
+    else:
+        raise ValueError(f"{notebook} has no markdown cell to edit")
+    Path(notebook).write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+
+
+def _check_venv_is_current(root: Path, copy: Path) -> None:
+    """Refuse to build when ``make`` would reinstall into the shared ``.venv``.
+
+    ``make -o`` is not passed on to the recursive ``$(MAKE) html``, so if the install stamp
+    were older than the pins, that inner ``make`` would ``pip install -e`` the temporary copy
+    into the working tree's environment.
+    """
+    stamp = root / ".venv" / ".installed"
+    pins = [copy / f for f in ("requirements.txt", "pyproject.toml") if (copy / f).is_file()]
+    newest = max((p.stat().st_mtime for p in pins), default=0.0)
+    if not stamp.is_file() or stamp.stat().st_mtime < newest:
+        raise RuntimeError(f"{stamp} is missing or older than the pins: run `make setup` "
+                           "first (the benchmark never installs into the environment)")
+
+
+def time_book_builds(
+    root: Path | None = None,
+    *,
+    command: Sequence[str] | None = None,
+    notebook: str = "chapters/01_the_imdb_dataset.ipynb",
+    keep: bool = False,
+    timeout: float = 4 * 3600,
+) -> dict:
+    """Time ``make book`` in a temporary copy of the repository: cold, then after a prose edit.
+
+    The copy gets a link to the working tree's ``.venv`` (``make -o .venv/.installed`` so it
+    never reinstalls into it) and ``PYTHONPATH`` pointing at the copy, so its notebooks import
+    the copy's ``utils`` and write their caches, models and metrics inside the copy. The
+    working tree is never modified. The copy is deleted afterwards unless ``keep``.
+
+    Args:
+        root: the repository (default: the book's root).
+        command: what to run in the copy (default ``make -o .venv/.installed book``).
+        notebook: the notebook whose first markdown cell gets a one-line edit between the runs.
+    """
+    root = Path(root or config.project_root()).resolve()
+    command = list(command or ["make", "--no-print-directory", "-o", ".venv/.installed",
+                               "book"])
+    tmp = Path(tempfile.mkdtemp(prefix="gru-book-bench-"))
+    out: dict = {"command": " ".join(command), "notebook_edited": notebook}
+    try:
+        copy = tmp / "book"
+        out["files_copied"] = len(copy_for_build(root, copy))
+        if (root / ".venv").is_dir():
+            _check_venv_is_current(root, copy)
+            (copy / ".venv").symlink_to(root / ".venv", target_is_directory=True)
+        env = {**os.environ, "PYTHONPATH": str(copy)}
+        data = config.data_path()  # made absolute: the copy lives elsewhere
+        if data is not None:
+            env[config.DATA_ENV] = str(data)
+        for run in ("cold", "after_prose_edit"):
+            if run == "after_prose_edit":
+                prose_edit(copy / notebook)
+            start = time.perf_counter()
+            proc = subprocess.run(command, cwd=copy, env=env, capture_output=True, text=True,
+                                  timeout=timeout)
+            out[f"{run}_seconds"] = time.perf_counter() - start
+            out[f"{run}_returncode"] = proc.returncode
+            if proc.returncode != 0:
+                out[f"{run}_log_tail"] = (proc.stdout + proc.stderr)[-3000:]
+                break
+        if keep:
+            out["kept_copy"] = str(copy)
+    finally:
+        if not keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Output
+# --------------------------------------------------------------------------------------------
+
+
+def _rate(d: dict, scale: float = 1.0, fmt: str = ",.0f") -> str:
+    return " / ".join(format(d[k] * scale, fmt) for k in ("min", "median", "max"))
+
+
+def render_markdown(results: dict) -> str:
+    """The results as a Markdown page (what ``results.md`` holds)."""
+    m = results["machine"]
+    lines = [
+        "# `make bench` results",
+        "",
+        f"{m['date']} · {m['cpu']} · {m['usable_cores']} usable of {m['logical_cores']} "
+        f"cores · {m['memory_gib']} GiB · load average at start "
+        f"{', '.join(map(str, m['load_average_at_start']))}"
+        + (" · **quick mode**" if m["quick_mode"] else ""),
+        "",
+        "Python " + m["python"] + " · "
+        + " · ".join(f"{k} {v}" for k, v in m["versions"].items() if v)
+        + (f" · commit {m['commit']}" if m.get("commit") else ""),
+        "",
+    ]
+    sections = results["sections"]
+    t = sections.get("throughput")
+    if t and "error" not in t:
+        p = t["peak_gflops"]
+        lines += [
+            "## Throughput",
+            "",
+            f"float32 matrix-product peak ({p['n']}×{p['n']}): {p['max']:.1f} GFLOP/s "
+            f"(median {p['median']:.1f}). Each setting: {t['repeats']} timed passes over "
+            f"about {t['reviews_per_setting']:,} reviews; min / median / max. "
+            f"Book's recipe vs the seed's set-up: **{t['speedup_book_over_seed']:.2f}×** "
+            "tokens/s.",
+            "",
+            "| lever | setting | tokens/s (min / median / max) | GFLOP/s (median) "
+            "| % of peak | padding | first step (s) |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for r in t["rows"]:
+            lines.append(
+                f"| {r['lever']} | {r['setting']} | {_rate(r['tokens_per_second'])} | "
+                f"{r['gflops']['median']:.2f} | {r['fraction_of_peak']:.1%} | "
+                f"{r['padding_fraction']:.0%} | {r['first_step_seconds']:.1f} |")
+        lines.append("")
+    race = sections.get("race")
+    if race and "error" not in race:
+        lines += [
+            "## Time to accuracy",
+            "",
+            f"Training seconds (evaluation excluded) on the book's split; the test accuracy "
+            f"is that of the best validation checkpoint. Book's recipe vs keras-io, time to "
+            f"the final model: **{race['book_faster_than_keras_io']:.1f}×** faster.",
+            "",
+            "| set-up | epochs | s to 88 % val | best val | s to best | s total | test |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for r in race["contenders"].values():
+            to_target = ("not reached" if r["seconds_to_target"] is None
+                         else f"{r['seconds_to_target']:.0f}")
+            lines.append(
+                f"| {r['name']} | {r['epochs'][-1]:.2f} | {to_target} | "
+                f"{r['best_val_accuracy']:.2%} | {r['seconds_to_best']:.0f} | "
+                f"{r['train_seconds']:.0f} | {r['test_accuracy']:.2%} |")
+        lines.append("")
+    jax = sections.get("jax")
+    if jax:
+        lines += ["## Keras backends (fresh processes, same batches)", ""]
+        if "rows" in jax:
+            lines += ["| batches | backend | tokens/s (min / median / max) | first step (s) |",
+                      "|---|---|---|---|"]
+            lines += [f"| {r['batches']} | {r['backend']} | {_rate(r['tokens_per_second'])} "
+                      f"| {r['first_step_seconds']:.1f} |" for r in jax["rows"]]
+        else:
+            lines.append(jax.get("skipped") or f"failed: {jax.get('error', '')[:300]}")
+        lines.append("")
+    book = sections.get("book")
+    if book:
+        lines += ["## Building the book", ""]
+        if "error" in book:
+            lines.append(f"failed: {book['error'][:300]}")
+        else:
+            for run, label in (("cold", "from an empty cache"),
+                               ("after_prose_edit", "after a one-line prose edit")):
+                if f"{run}_seconds" in book:
+                    status = "" if book[f"{run}_returncode"] == 0 else " (**failed**)"
+                    lines.append(f"- `{book['command']}` {label}: "
+                                 f"{book[f'{run}_seconds']:.0f} s{status}")
+        lines.append("")
+    failed = [k for k, v in sections.items() if isinstance(v, dict) and "error" in v]
+    if failed:
+        lines += [f"Sections that failed: {', '.join(failed)} (see results.json).", ""]
+    return "\n".join(lines)
+
+
+def write_results(results: dict, folder: Path) -> tuple[Path, Path]:
+    """Write ``results.json`` and ``results.md`` into ``folder``; return their paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    json_file, md_file = folder / "results.json", folder / "results.md"
+    json_file.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
+    md_file.write_text(render_markdown(results))
+    return json_file, md_file
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m utils.bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=config.pick(full=5, quick=2),
+                        help="timed passes per setting (default 5, quick mode 2)")
+    parser.add_argument("--reviews", type=int, default=config.pick(full=2048, quick=256),
+                        help="reviews per throughput setting (default 2048, quick mode 256)")
+    parser.add_argument("--skip", nargs="*", default=[], choices=SECTIONS, metavar="SECTION",
+                        help=f"sections to leave out, of: {', '.join(SECTIONS)}")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="output folder (default _build/bench, or _build/quick/bench)")
+    args = parser.parse_args(argv)
+    if args.repeats < 1 or args.reviews < 1:
+        parser.error("--repeats and --reviews must be positive")
+    out = args.out or config.build_dir() / "bench"
+    results: dict = {"machine": machine(), "sections": {}}
+    runners = {
+        "throughput": lambda: bench_throughput(repeats=args.repeats, n_reviews=args.reviews),
+        "race": bench_race,
+        "jax": lambda: bench_jax(repeats=args.repeats, n_reviews=args.reviews),
+        "book": time_book_builds,
+    }
+    ok = True
+    for name in SECTIONS:
+        if name in args.skip:
+            continue
+        print(f"[bench] {name}", flush=True)
+        start = time.perf_counter()
+        try:
+            results["sections"][name] = runners[name]()
+        except Exception as err:  # noqa: BLE001 - record it, go on with the other sections
+            ok = False
+            results["sections"][name] = {"error": f"{type(err).__name__}: {err}",
+                                         "traceback": traceback.format_exc()[-4000:]}
+            print(f"[bench] {name} failed: {err}", file=sys.stderr, flush=True)
+        results["sections"][name]["section_seconds"] = time.perf_counter() - start
+        write_results(results, out)  # after each section, so a long run leaves partial results
+    json_file, md_file = write_results(results, out)
+    print(md_file.read_text())
+    print(f"[bench] wrote {json_file} and {md_file}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":  # pragma: no cover - `make bench`
+    sys.exit(main())
