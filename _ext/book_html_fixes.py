@@ -1,14 +1,41 @@
-"""A Sphinx extension with one fix for the book's HTML (loaded by ``sphinx.local_extensions``).
+"""A Sphinx extension with the book's HTML fixes (loaded by ``sphinx.local_extensions``).
 
-Sphinx 7.4 lists an inline script twice when an extension adds it with ``app.add_js_file(None,
-body=...)`` once the HTML builder exists: once from the extension registry (with file name
-``''``) and once from the builder (with file name ``None``), so the two copies do not compare
-equal. sphinx-thebe's inline script declares ``const THEBE_JS_URL``, and its second copy stops
-with "SyntaxError: Identifier 'THEBE_JS_URL' has already been declared" in the console of every
-page. This keeps the first copy of each script. tests/test_browser.py checks the console.
+1. **Duplicated inline scripts.** Sphinx 7.4 lists an inline script twice when an extension adds
+   it with ``app.add_js_file(None, body=...)`` once the HTML builder exists: once from the
+   extension registry (with file name ``''``) and once from the builder (with file name
+   ``None``), so the two copies do not compare equal. sphinx-thebe's inline script declares
+   ``const THEBE_JS_URL``, and its second copy stops with "SyntaxError: Identifier
+   'THEBE_JS_URL' has already been declared" in the console of every page. This keeps the first
+   copy of each script.
+2. **MathJax shipped with the book.** Sphinx loads MathJax 3 from a CDN by default, so a reader
+   who opens ``_build/html/index.html`` without internet sees raw LaTeX. The book ships MathJax
+   3.2.2 (the release ``mathjax@3`` serves; the pinned PyPI package ``django-static-mathjax``)
+   in ``_static/mathjax/`` and points ``mathjax_path`` there. Only the CommonHTML output is
+   copied (the book never asks for SVG output or the single-file "full" bundles).
+
+tests/test_browser.py checks the console, and blocks every request to another host.
 """
 
 from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+#: Where the pages load MathJax from, relative to the build's ``_static`` folder.
+MATHJAX_PATH = "mathjax/tex-mml-chtml.js"
+# Parts of MathJax's es5 folder the book never loads (SVG output, other single-file bundles).
+_MATHJAX_UNUSED = ("*svg*", "tex-chtml-full*.js", "tex-chtml.js", "mml-chtml.js",
+                   "node-main.js", "latest.js")
+
+
+def mathjax_dir() -> Path:
+    """MathJax 3's ``es5`` folder inside the pinned ``django-static-mathjax`` package."""
+    import mathjax  # django-static-mathjax
+
+    folder = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
+    if not (folder / "tex-mml-chtml.js").is_file():
+        raise FileNotFoundError(f"no MathJax 3 in {folder}: is django-static-mathjax installed?")
+    return folder
 
 
 def dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
@@ -24,6 +51,23 @@ def dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
     context["script_files"] = unique
 
 
+def use_local_mathjax(app, config) -> None:
+    """Point the pages at the MathJax copied into ``_static`` (see :func:`copy_mathjax`)."""
+    mathjax_dir()  # fail early, with the reason, if it is missing
+    config.mathjax_path = MATHJAX_PATH
+
+
+def copy_mathjax(app, exception) -> None:
+    """Copy MathJax into the HTML build's ``_static/mathjax`` once the build succeeded."""
+    if exception is not None or app.builder.format != "html":
+        return
+    dest = Path(app.outdir) / "_static" / Path(MATHJAX_PATH).parent
+    shutil.copytree(mathjax_dir(), dest, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns(*_MATHJAX_UNUSED))
+
+
 def setup(app):
+    app.connect("config-inited", use_local_mathjax)
     app.connect("html-page-context", dedupe_scripts, priority=900)
+    app.connect("build-finished", copy_mathjax)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

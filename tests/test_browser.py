@@ -8,13 +8,13 @@ every internal link and anchor resolving, the launch/download/repository/issue b
 ``_build/screenshots/`` (the landing page, the gates chapter and the classifier chapter among
 them, once those chapters are in the toc).
 
-The machine may be offline, so the browser fetches nothing from the internet: every request to
-another host is aborted and listed in ``_build/screenshots/report.json``, and only the console
+The machine may be offline, and a reader may open the book from disk without internet, so the
+browser fetches nothing from the internet: every request to another host is aborted (with no
+local substitute) and listed in ``_build/screenshots/report.json``, and only the console
 messages *about those aborted requests* ("Failed to load resource: net::ERR_FAILED" located at
-the aborted URL) are ignored. The one exception is MathJax: the pages load MathJax 3 from
-``https://cdn.jsdelivr.net/npm/mathjax@3/es5/``, and the browser is served the identical release
-(MathJax 3.2.2, the last 3.x, pinned as ``django-static-mathjax``) from the local disk instead,
-so that the equations are really typeset.
+the aborted URL) are ignored. MathJax is shipped with the book (``_static/mathjax``, see
+``_ext/book_html_fixes.py``), so every equation must still be typeset, and no page may ask
+another host for a script, a style sheet or a font.
 
 Chromium is ``/usr/bin/chromium``; where it is missing, the test installs it with
 ``apt-get install -y chromium`` (as CI does) and skips, with the reason, only when that is
@@ -49,7 +49,6 @@ LAUNCH_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
-MATHJAX_CDN = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/"
 SEARCH_QUERY = "update gate"
 # Pages whose screenshots the issue asks for by name (taken when the page is in the toc).
 NAMED_SCREENSHOTS = {"landing": "chapters/index", "gates": "gru_gates", "classifier": "classifier"}
@@ -124,6 +123,7 @@ class BrowserRun:
     base: str
     pages: dict[str, PageReport]
     blocked: list[str]
+    needed_external: list[str]
     ignored_console: list[str]
     search_results: list[str]
     search_errors: list[str]
@@ -182,28 +182,17 @@ def served_book(quick_book: Path) -> Iterator[tuple[Path, str]]:
         yield quick_book, base
 
 
-def _mathjax_dir() -> Path:
-    import mathjax  # django-static-mathjax: MathJax 3.2.2, the release mathjax@3 serves
-
-    folder = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
-    assert (folder / "tex-mml-chtml.js").is_file(), f"no MathJax in {folder}"
-    return folder
-
-
-def _route_offline(context, base: str, blocked: list[str]) -> None:
-    """Serve the book from 127.0.0.1, MathJax from disk, and abort everything else."""
-    mathjax = _mathjax_dir().resolve()
+def _route_offline(context, base: str, blocked: list[str], needed: list[str]) -> None:
+    """Serve the book from 127.0.0.1 and abort everything else (listed in ``blocked``; the
+    scripts, style sheets and fonts among them also in ``needed``)."""
 
     def handle(route):
         url = route.request.url
         if url.startswith(base) or url.startswith("data:"):
             return route.continue_()
-        if url.startswith(MATHJAX_CDN):
-            rel = urllib.parse.urlsplit(url).path[len(urllib.parse.urlsplit(MATHJAX_CDN).path):]
-            file = (mathjax / rel).resolve()
-            if file.is_file() and file.is_relative_to(mathjax):
-                return route.fulfill(path=str(file))
         blocked.append(url)
+        if route.request.resource_type in ("script", "stylesheet", "font"):
+            needed.append(f"{route.request.resource_type}: {url}")
         return route.abort()
 
     context.route("**/*", handle)
@@ -234,6 +223,7 @@ def visit_book(html: Path, base: str, entries: list[str], chromium: Path,
     for old in shots.glob("*.png"):
         old.unlink()
     blocked: list[str] = []
+    needed: list[str] = []
     ignored: list[str] = []
     search_errors: list[str] = []
     pages: dict[str, PageReport] = {}
@@ -243,7 +233,7 @@ def visit_book(html: Path, base: str, entries: list[str], chromium: Path,
                                      headless=True)
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         context.set_default_timeout(TIMEOUT_MS)
-        _route_offline(context, base, blocked)
+        _route_offline(context, base, blocked, needed)
         for entry in entries:
             report = PageReport(entry)
             page = context.new_page()
@@ -301,11 +291,12 @@ def visit_book(html: Path, base: str, entries: list[str], chromium: Path,
         search.screenshot(path=str(shots / "search.png"))
         browser.close()
 
-    run = BrowserRun(html, base, pages, blocked, ignored, results, search_errors,
+    run = BrowserRun(html, base, pages, blocked, needed, ignored, results, search_errors,
                      {e: pages[e].screenshot for e in entries})
     (shots / "report.json").write_text(json.dumps({
         "pages": {e: vars(r) | {"links": len(r.links)} for e, r in pages.items()},
         "blocked_external_requests": sorted(set(blocked)),
+        "blocked_scripts_styles_fonts": sorted(set(needed)),
         "ignored_console_errors": ignored,
         "search": {"query": SEARCH_QUERY, "results": results, "console_errors": search_errors},
     }, indent=2))
@@ -375,6 +366,12 @@ def test_every_page_loads_without_console_errors(browser_run):
     assert not bad, f"pages that did not load: {bad}"
     errors = {e: r.console_errors for e, r in browser_run.pages.items() if r.console_errors}
     assert not errors, json.dumps(errors, indent=2)
+
+
+def test_no_page_needs_another_host(browser_run):
+    """Opened from disk without internet, the book reads the same: it ships every script,
+    style sheet and font it uses (MathJax included)."""
+    assert not browser_run.needed_external, browser_run.needed_external
 
 
 def test_every_image_is_decoded(browser_run):

@@ -317,7 +317,7 @@ def test_levers_are_well_formed(monkeypatch, quick):
         assert len(settings) >= 2, name
         assert len({s.label for s in settings}) == len(settings), name
         isolated = {s.isolated for s in settings}
-        expected = {"jit_compile": {True}, "threads": {True, False}}.get(name, {False})
+        expected = {"jit_compile": {True}, "threads": {True}}.get(name, {False})
         assert isolated == expected, name
     for s in levers["unroll"]:
         assert s.model["maxlen"] == s.maxlen and not s.recipe.bucketing
@@ -327,8 +327,11 @@ def test_levers_are_well_formed(monkeypatch, quick):
     assert tp.BOOK.recipe == seqs.RECIPE
     # The rows that start from the book's recipe are the same measurement.
     same_as_book = [levers["padding"][2], levers["truncation"][-1], levers["reset_after"][0],
-                    levers["recurrent_dropout"][0], levers["threads"][-1]]
+                    levers["recurrent_dropout"][0]]
     assert all(s.key() == tp.BOOK.key() for s in same_as_book)
+    # The threads lever measures every row, the default included, in a fresh process.
+    assert levers["threads"][-1].threads == (0, 0)
+    assert levers["threads"][-1].key()[-1] == tp.BOOK.key()[-1]  # same model
     assert levers["batch size"][0].key() == tp.NAIVE.key()
     assert levers["reset_after"][1].key() != tp.BOOK.key()
     with pytest.raises(ValueError, match="unknown model arguments"):

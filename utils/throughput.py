@@ -653,7 +653,7 @@ class Setting:
         padding: ``"pre"`` or ``"post"``.
         model: keyword arguments of :func:`gru_classifier` (``mask``, ``reset_after``, ...).
         threads: ``(intra_op, inter_op)`` thread-pool sizes, measured in a fresh process
-            (``None``: this process, whatever it has).
+            (0 lets TensorFlow choose; ``None``: this process, whatever it has).
         deterministic: TensorFlow's op determinism (``False`` is measured in a fresh process).
         full_only: time only full batches, so that a compiler sees a single shape.
     """
@@ -731,7 +731,9 @@ def levers() -> dict[str, list[Setting]]:
     out["threads"] = [
         *(Setting(f"intra_op={a}, inter_op={b}", recipe, threads=(a, b))
           for a, b in pick(full=((1, 1), (2, 1), (1, 2)), quick=((1, 1),))),
-        Setting("TensorFlow's default", recipe),
+        # The default in a fresh process too (0 lets TensorFlow size the pool), so that
+        # every row of this lever is measured the same way.
+        Setting("TensorFlow's default", recipe, threads=(0, 0)),
     ]
     return out
 
