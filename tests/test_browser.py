@@ -437,3 +437,56 @@ def test_screenshots_were_saved(browser_run):
         if entries:
             stem = f"{label}-{Path(entries[0]).name}"
             assert (SCREENSHOTS / f"{stem}.png").is_file(), f"no screenshot {stem}.png"
+
+
+FROM_DISK = """async () => {
+  for (let i = 0; i < 200 && !(window.MathJax && MathJax.startup && MathJax.startup.promise);
+       i++) await new Promise(r => setTimeout(r, 50));
+  if (!(window.MathJax && MathJax.startup && MathJax.startup.promise)) return {mathjax: false};
+  await MathJax.startup.promise;
+  await document.fonts.ready;
+  return {
+    mathjax: true,
+    typeset: document.querySelectorAll('.math mjx-container').length,
+    untypeset: Array.from(document.querySelectorAll('.math'))
+                    .filter(m => !m.querySelector('mjx-container')).length,
+    fonts: Array.from(document.fonts).filter(f => f.status === 'loaded')
+                .map(f => f.family),
+  };
+}"""
+
+
+def test_a_page_opened_from_disk_reads_offline(quick_book):
+    """What a reader without internet gets from ``_build/html``: a chapter opened as a file
+    (``file://``, no server), every other request aborted, its equations typeset in MathJax's
+    own fonts, and no console error."""
+    from playwright.sync_api import sync_playwright
+
+    chromium = _ensure_chromium()
+    page_file = next(quick_book.glob("chapters/04_*.html"))
+    blocked: list[str] = []
+    errors: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(chromium), args=LAUNCH_ARGS,
+                                     headless=True)
+        context = browser.new_context()
+        context.set_default_timeout(TIMEOUT_MS)
+
+        def handle(route):
+            url = route.request.url
+            if url.startswith(("file:", "data:")):
+                return route.continue_()
+            blocked.append(url)
+            return route.abort()
+
+        context.route("**/*", handle)
+        page = context.new_page()
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto(page_file.as_uri())
+        seen = page.evaluate(FROM_DISK)
+        browser.close()
+    assert seen["mathjax"], "MathJax did not load from disk"
+    assert seen["typeset"] > 10 and seen["untypeset"] == 0, seen
+    assert "MJXTEX" in seen["fonts"], seen["fonts"]
+    assert not blocked, blocked
+    assert not errors, errors
