@@ -148,3 +148,45 @@ def test_mask_eligibility_bad_input():
         cudnn.mask_eligibility(np.ones((2, 3), int))
     with pytest.raises(ValueError, match="2-D"):
         cudnn.mask_eligibility(np.ones(3, bool))
+
+
+def test_keras_asserts_right_padding_eagerly_and_when_compiled():
+    """What the chapter says of a left-padded mask on a GPU: Keras' check before cuDNN fails
+    (eagerly; and inside a compiled function, when it runs, not when it is traced)."""
+    good = tf.constant(np.array(MASKS["right-padded"], bool))
+    left = tf.constant(np.array(MASKS["left-padded"], bool))
+    tf_rnn._assert_valid_mask(good)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="right-padded"):
+        tf_rnn._assert_valid_mask(left)
+
+    @tf.function
+    def compiled(mask):
+        tf_rnn._assert_valid_mask(mask)
+        return tf.reduce_sum(tf.cast(mask, tf.int32))
+
+    assert int(compiled(good)) == 9
+    compiled.get_concrete_function(left)  # tracing passes: the check is an op
+    with pytest.raises(tf.errors.InvalidArgumentError, match="right-padded"):
+        compiled(left)
+
+
+def test_eager_layer_falls_back_on_a_left_padded_mask(monkeypatch):
+    """With a (pretended) GPU, an eager GRU reaches cuDNN past the mask check only for a
+    right-padded mask; a left-padded one fails the check and runs the generic kernel."""
+    reached = []
+
+    def spy(inputs, initial_state, kernel, recurrent_kernel, bias, mask, *args):
+        if mask is not None:
+            tf_rnn._assert_valid_mask(mask)  # what the real _cudnn_gru does first
+        reached.append(1)
+        raise NotImplementedError
+
+    monkeypatch.setattr(tf_rnn, "_is_gpu_available", lambda: True)
+    monkeypatch.setattr(tf_rnn, "_cudnn_gru", spy)
+    layer = keras.layers.GRU(2)
+    x = np.ones((3, 4, 2), "float32")
+    for name, expected in (("right-padded", [1]), ("left-padded", [])):
+        reached.clear()
+        out = layer(x, mask=np.array(MASKS[name], bool))
+        assert reached == expected, name
+        assert out.shape == (3, 2)
