@@ -72,7 +72,9 @@ def cudnn_eligibility(layer) -> tuple[bool, list[str]]:
 
     Checks the layer's arguments against the conditions of Keras 3.15 (see the module
     docstring); it needs no GPU and does not look at the data (for masks, see
-    :func:`mask_eligibility`). A ``Bidirectional`` wrapper is judged by its two layers.
+    :func:`mask_eligibility`). A ``Bidirectional`` wrapper is judged by its two layers. (A
+    layer built with ``use_cudnn=True`` that fails a condition does not fall back: Keras
+    raises a ``ValueError`` when it is called.)
 
     Args:
         layer: a ``keras.layers.GRU``, ``keras.layers.LSTM``, or a ``keras.layers.Bidirectional``
