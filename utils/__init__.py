@@ -16,6 +16,9 @@ Each module is named for an idea and says in its docstring which chapter explain
 - :mod:`utils.reading` how a trained GRU reads a review: state change, gates, running verdict
 - :mod:`utils.tables`  Markdown tables of results
 - :mod:`utils.throughput` training speed: FLOPs per step, matmul peak, tokens/s, time to accuracy
+- :mod:`utils.fresh_process` a measurement in a new interpreter (what TensorFlow fixes at start)
+- :mod:`utils.cudnn`   whether a GRU/LSTM layer and a batch's mask would get the cuDNN kernel
+- :mod:`utils.data_parallel` ``MirroredStrategy`` on logical CPU devices, checked against one
 - :mod:`utils.bench`   ``make bench``: the speed chapter's measurements, repeated, and build times
 """
 

@@ -39,22 +39,18 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import inspect
-import json
 import logging
 import math
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-from utils import config
+from utils import config, fresh_process
 from utils import sequences as seqs
 
 __all__ = [
@@ -582,26 +578,9 @@ def measure_in_subprocess(
     spec = {"variants": [dict(v) for v in variants], "intra": intra_op_threads,
             "inter": inter_op_threads, "deterministic": bool(deterministic),
             "repeats": repeats, "warmup": warmup}
-    root = str(config.project_root())
-    with tempfile.TemporaryDirectory(prefix="gru-book-throughput-") as tmp:
-        data_file = Path(tmp) / "batches.npz"
-        batches.save(data_file)
-        spec["batches"] = str(data_file)
-        spec_file = Path(tmp) / "spec.json"
-        spec_file.write_text(json.dumps(spec))
-        child_env = {**os.environ, "PYTHONPATH": root, "TF_CPP_MIN_LOG_LEVEL": "2",
-                     **(env or {})}
-        proc = subprocess.run(
-            [str(python or sys.executable), "-m", "utils.throughput", str(spec_file)],
-            capture_output=True, text=True, env=child_env, timeout=timeout, cwd=root,
-        )
-    if proc.returncode != 0:
-        raise RuntimeError(f"the measuring process failed (exit {proc.returncode}):\n"
-                           + proc.stderr[-3000:])
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("[")]
-    if not lines:
-        raise RuntimeError("the measuring process printed no result:\n" + proc.stdout[-2000:])
-    return [Throughput.from_dict(d) for d in json.loads(lines[-1])]
+    results = fresh_process.run("utils.throughput", spec, files={"batches": batches.save},
+                                python=python, env=env, timeout=timeout)
+    return [Throughput.from_dict(d) for d in results]
 
 
 def _worker(spec: dict) -> list[dict]:
@@ -1046,13 +1025,7 @@ def race(contender: Contender, *, n_test: int | None = None) -> AccuracyTrace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if len(argv) != 1:
-        print("usage: python -m utils.throughput SPEC.json", file=sys.stderr)
-        return 2
-    spec = json.loads(Path(argv[0]).read_text())
-    print(json.dumps(_worker(spec)), flush=True)
-    return 0
+    return fresh_process.serve(_worker, argv)
 
 
 if __name__ == "__main__":  # pragma: no cover - run by measure_in_subprocess
