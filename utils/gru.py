@@ -4,25 +4,28 @@ Explained in :doc:`/chapters/04_gru_gates`, and used later to look inside a trai
 
 :func:`forward` takes a built ``keras.layers.GRU`` (either ``reset_after`` form, any sizes) and a
 batch of sequences, and returns the layer's output together with the values of its update gate
-``z``, reset gate ``r`` and candidate state at every step. It follows Keras exactly (same weight
-layout, same activations, same mask semantics), so its ``h`` equals the layer's
-``return_sequences=True`` output to float32 rounding. The arithmetic is vectorised over the batch
-and done in float64; the returned arrays are float32 (float64 for a float64 layer).
+``z``, reset gate ``r`` and candidate state at every step. It follows Keras' generic kernel (the
+one that runs on a CPU) exactly: same weight layout, same activations, same mask semantics, so
+its ``h`` equals the layer's ``return_sequences=True`` output to float32 rounding. The arithmetic
+is vectorised over the batch and done in float64; the returned arrays are float32 (float64 for a
+float64 layer).
 
-Keras' weight layout (``U`` = ``units``, ``F`` = input features), gate order z, r, h::
+The book's notation (column vectors; ``n`` units, ``d`` input features)::
 
-    kernel            (F, 3U)   [W_z | W_r | W_h]       applied to the input x_t
-    recurrent_kernel  (U, 3U)   [U_z | U_r | U_h]       applied to the state h_{t-1}
-    bias  reset_after=False: (3U,)   input bias only
-          reset_after=True:  (2, 3U) row 0 input bias, row 1 recurrent bias
+    z_t = s(W_z x_t + U_z h_{t-1} + b_z)
+    r_t = s(W_r x_t + U_r h_{t-1} + b_r)
+    reset_after=False:  h~_t = g(W_h x_t + U_h (r_t * h_{t-1}) + b_h)
+    reset_after=True:   h~_t = g(W_h x_t + r_t * (U_h h_{t-1} + b_hr) + b_h)
+    h_t = z_t * h_{t-1} + (1 - z_t) * h~_t
 
-and one step is (``s`` the recurrent activation, sigmoid by default; ``g`` the activation, tanh)::
+with ``s`` the recurrent activation (sigmoid by default) and ``g`` the activation (tanh).
+Keras computes a batch of *row* vectors, so it stores every matrix transposed, gate order z, r, h::
 
-    z  = s(x W_z + b_z + h U_z + c_z)          c = recurrent bias (zero when reset_after=False)
-    r  = s(x W_r + b_r + h U_r + c_r)
-    reset_after=False:  h~ = g(x W_h + b_h + (r * h) U_h)
-    reset_after=True:   h~ = g(x W_h + b_h + r * (h U_h + c_h))
-    h_new = z * h + (1 - z) * h~
+    kernel            (d, 3n)   [W_z^T | W_r^T | W_h^T]    applied to the input x_t
+    recurrent_kernel  (n, 3n)   [U_z^T | U_r^T | U_h^T]    applied to the state h_{t-1}
+    bias  reset_after=False: (3n,)   [b_z | b_r | b_h]
+          reset_after=True:  (2, 3n) row 0 input bias, row 1 recurrent bias [. | . | b_hr];
+                             for z and r the two rows simply add up to b_z and b_r.
 
 A GRU has no output gate: its output at each step *is* its state ``h``.
 """
@@ -62,12 +65,16 @@ ACTIVATIONS = {
 class GRUWeights:
     """A GRU's weights split by gate (float64 copies; gate order z, r, h as in Keras).
 
+    The matrices keep Keras' layout, which is the transpose of the book's: ``kernel["z"]`` is
+    ``W_z^T`` and a batch of row vectors ``x`` is multiplied as ``x @ kernel["z"]``.
+
     Attributes:
-        kernel: ``{"z", "r", "h"}`` -> input weights ``W``, each (features, units).
-        recurrent: ``{"z", "r", "h"}`` -> recurrent weights ``U``, each (units, units).
-        bias: ``{"z", "r", "h"}`` -> input bias ``b``, each (units,) (zeros without bias).
-        recurrent_bias: ``{"z", "r", "h"}`` -> recurrent bias ``c``, each (units,); all zeros
-            when ``reset_after=False`` (that form has no recurrent bias).
+        kernel: ``{"z", "r", "h"}`` -> input weights ``W^T``, each (d, n) = (features, units).
+        recurrent: ``{"z", "r", "h"}`` -> recurrent weights ``U^T``, each (n, n).
+        bias: ``{"z", "r", "h"}`` -> input bias, each (n,) (zeros without bias).
+        recurrent_bias: ``{"z", "r", "h"}`` -> recurrent bias, each (n,); all zeros when
+            ``reset_after=False`` (that form has none). ``recurrent_bias["h"]`` is ``b_hr``;
+            for z and r the two biases add up (``b_z = bias["z"] + recurrent_bias["z"]``).
         reset_after: which Keras form: ``True`` (default, cuDNN) or ``False`` (Cho et al. 2014).
         activation: name of the candidate's activation (``"tanh"``).
         recurrent_activation: name of the gates' activation (``"sigmoid"``).
@@ -95,9 +102,11 @@ class GRUTrace:
     """What a GRU computed at every step: arrays of shape (batch, time, units).
 
     Attributes:
-        h: the layer's output, equal to ``keras.layers.GRU(..., return_sequences=True)``: the
-            state after each step. At a masked step Keras repeats the previous output (zeros
-            before the first unmasked step).
+        h: the layer's output, equal to ``keras.layers.GRU(..., return_sequences=True)`` on a
+            CPU: the state after each step. At a masked step Keras' generic kernel repeats the
+            previous output (zeros before the first unmasked step). Keras' cuDNN kernel (GPU)
+            differs: it returns zeros at right-padded masked steps, and it is not used for other
+            masks (left padding falls back to the generic kernel).
         z: the update gate (1 keeps the old state, 0 takes the candidate); NaN at masked steps.
         r: the reset gate (0 hides the old state from the candidate); NaN at masked steps.
         candidate: the candidate state h~; NaN at masked steps.
@@ -240,7 +249,8 @@ def forward_weights(
         weights: the GRU's weights (:func:`get_weights`).
         x: (batch, time, features) array.
         mask: optional (batch, time) boolean (or 0/1) array; ``False`` steps are skipped: the state
-            is carried unchanged and the output repeats the previous output, as in Keras.
+            is carried unchanged and the output repeats the previous output, as in Keras'
+            generic (CPU) kernel.
         initial_state: optional (batch, units) start state (zeros when ``None``).
         out_dtype: dtype of the returned arrays.
 
@@ -286,12 +296,13 @@ def forward_weights(
         u_h = weights.recurrent["h"]
     zr, hh = slice(0, 2 * units), slice(2 * units, 3 * units)
 
-    # Outputs only are stored for every step (4 * batch * time * units values); the arithmetic
-    # is float64, one step at a time, so memory does not grow with float64 copies of x.
+    # The input products do not depend on the state: one matrix product computes them for
+    # every step before the recurrence, (batch, time, 3n). Only h_{t-1} U^T waits for the loop.
+    from_x_all = x.astype(np.float64) @ kernel + bias
     hs, zs, rs, cands = (np.full((batch, time, units), np.nan, dtype=out_dtype) for _ in range(4))
     output = np.zeros((batch, units))
     for t in range(time):
-        from_x = x[:, t].astype(np.float64) @ kernel + bias
+        from_x = from_x_all[:, t]
         from_h = state @ recurrent + recurrent_bias
         gates = gate(from_x[:, zr] + from_h[:, zr])
         z, r = gates[:, :units], gates[:, units:]
@@ -322,14 +333,18 @@ def forward(layer, x, mask=None, *, initial_state=None) -> GRUTrace:
             ``go_backwards`` honoured; dropout is ignored, as at inference).
         x: (batch, time, features) array, the layer's input (e.g. an embedding's output).
         mask: optional (batch, time) boolean (or 0/1) array, ``True`` for real steps (e.g.
-            ``tokens != 0`` for ``Embedding(mask_zero=True)``). Left and right padding both work.
+            ``tokens != 0`` for ``Embedding(mask_zero=True)``). Left and right padding both work;
+            a masked step repeats the previous output, as Keras does on a CPU (its cuDNN kernel
+            on a GPU returns zeros there instead, see :class:`GRUTrace`).
         initial_state: optional (batch, units) start state; zeros when ``None`` (also for a
             ``stateful`` layer: pass ``layer.states[0]`` to continue from its state).
 
     Returns:
         A :class:`GRUTrace` with ``h``, ``z``, ``r``, ``candidate`` of shape (batch, time, units);
-        ``h`` equals ``layer(x, mask=mask)`` with ``return_sequences=True`` (to ~1e-6). They take
-        ``16 * batch * time * units`` bytes (float32): run long inputs in slices of the batch.
+        ``h`` equals ``layer(x, mask=mask)`` with ``return_sequences=True`` on a CPU (to ~1e-6).
+        They take ``16 * batch * time * units`` bytes (float32), and the input products of all
+        steps another ``24 * batch * time * units`` while it runs: run long inputs in slices of
+        the batch.
 
     Raises:
         TypeError: if ``layer`` is not a ``keras.layers.GRU``.
