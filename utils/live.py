@@ -263,7 +263,7 @@ def keras_ids(end_to_end, texts: Sequence[str]) -> list[np.ndarray]:
     if isinstance(texts, (str, bytes)) or not all(isinstance(t, str) for t in texts):
         raise TypeError(f"texts must be a list of strings; got {texts!r}")
     _parts(end_to_end)  # a model the live page can run
-    out = np.asarray(end_to_end.get_layer("review_vectorizer")(tf.constant(list(texts))))
+    out = end_to_end.get_layer("review_vectorizer")(tf.constant(list(texts))).numpy()
     return [row[row != 0].astype(np.int64) for row in out]
 
 
