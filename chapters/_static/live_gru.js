@@ -272,6 +272,7 @@
     const start = performance.now();
     current = analyse(box.value);
     render(current);
+    api.current = current;
     const timing = {event: event ? event.timeStamp : start, start, end: performance.now()};
     api.timing = timing;
     requestAnimationFrame(() => { timing.frame = performance.now(); });
@@ -291,7 +292,9 @@
   for (const canvas of Object.values(canvases)) canvas.addEventListener("mousemove", onHover);
   box.addEventListener("input", update);
 
-  const api = {model, standardize, words, encode, forward, analyse, update, timing: null};
+  // For the browser test: the pieces, the last result shown, and how long it took.
+  const api = {model, standardize, words, encode, forward, analyse, update,
+               current: null, timing: null};
   window.liveGru = api;
   box.value = (spec.examples || [""])[0];
   update();
