@@ -555,9 +555,11 @@ def test_live_gru_page_matches_keras_offline(quick_book):
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         context.set_default_timeout(TIMEOUT_MS)
 
-        def offline(route):  # file:// is never routed; anything else would be the network
+        def offline(route):  # the book's files only: anything else would be the network
+            if route.request.url.startswith(("file:", "data:")):
+                return route.continue_()
             requests.append(route.request.url)
-            route.abort()
+            return route.abort()
 
         context.route("**/*", offline)
         page = context.new_page()

@@ -176,6 +176,7 @@
     examples.appendChild(button);
   });
   const verdict = el("div", "lg-verdict");
+  verdict.setAttribute("aria-live", "polite");  // screen readers hear the new verdict
   const bar = el("div", "lg-bar");
   const barFill = el("div");
   bar.appendChild(barFill);
