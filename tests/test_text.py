@@ -42,6 +42,10 @@ def test_imdb_ids_shifts_adds_start_and_truncates():
     assert text.ImdbIds(10)(ids).numpy().tolist() == [[1, 6, 2, 8, 0, 0], [1, 4, 5, 6, 7, 9]]
     assert text.ImdbIds(3, "pre")(ids).numpy().tolist() == [[6, 2, 8], [6, 7, 9]]
     assert text.ImdbIds(3, "post")(ids).numpy().tolist() == [[1, 6, 2], [1, 4, 5]]
+    # A review without words still starts with the mark, as in utils.data.load_imdb.
+    empty = tf.constant([[0, 0], [5, 0]])
+    assert text.ImdbIds(10)(empty).numpy().tolist() == [[1, 0], [1, 6]]
+    assert text.ImdbIds(10)(tf.zeros((2, 0), tf.int32)).numpy().tolist() == [[1], [1]]
     with pytest.raises(ValueError, match="maxlen"):
         text.ImdbIds(0)
     with pytest.raises(ValueError, match="truncating"):
@@ -71,6 +75,13 @@ def test_review_vectorizer_saves_and_reloads_in_safe_mode(tmp_path):
     again = keras.saving.load_model(path, safe_mode=True)
     sample = tf.constant(["A great film, not bad at all!", "zzzz qqqq"])
     np.testing.assert_array_equal(again(sample).numpy(), model(sample).numpy())
+
+
+def test_review_vectorizer_gives_wordless_reviews_the_start_mark():
+    vectorizer = text.review_vectorizer(500, 20)
+    assert vectorizer(tf.constant(["", "!!! ..."])).numpy().tolist() == [[1], [1]]
+    got = vectorizer(tf.constant(["", "the film"])).numpy()
+    assert got[0].tolist() == [1, 0, 0] and got[1, 0] == 1 and got[1].min() > 0
 
 
 def test_review_vectorizer_rejects_bad_num_words():

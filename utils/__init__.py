@@ -14,6 +14,7 @@ Each module is named for an idea and says in its docstring which chapter explain
 - :mod:`utils.text`    raw review text to the book's ids inside a Keras model
 - :mod:`utils.models`  named IMDB models, trained once and cached; the end-to-end text model
 - :mod:`utils.reading` how a trained GRU reads a review: state change, gates, running verdict
+- :mod:`utils.live`    the classifier exported for the live page's JavaScript (chapter 11)
 - :mod:`utils.tables`  Markdown tables of results
 - :mod:`utils.throughput` training speed: FLOPs per step, matmul peak, tokens/s, time to accuracy
 - :mod:`utils.fresh_process` a measurement in a new interpreter (what TensorFlow fixes at start)

@@ -77,7 +77,9 @@ class ImdbIds(keras.layers.Layer):
     def call(self, ids):
         ids = tf.cast(ids, tf.int32)
         words = tf.RaggedTensor.from_tensor(ids, padding=0) + 1  # unknown 1 -> 2, words +1
-        start = tf.ones_like(words[:, :1])
+        # Every review starts with the mark, also one without words ("", "!!!"), as in
+        # utils.data.load_imdb; ones_like(words[:, :1]) would give such a review no id at all.
+        start = tf.RaggedTensor.from_tensor(tf.ones([tf.shape(ids)[0], 1], tf.int32))
         seqs = tf.concat([start, words], axis=1)
         seqs = seqs[:, -self.maxlen:] if self.truncating == "pre" else seqs[:, : self.maxlen]
         return seqs.to_tensor(0)
