@@ -200,7 +200,8 @@ def scaled_simple_rnn(
         scale: every singular value of ``recurrent_kernel``.
         activation: the layer's activation (``"tanh"`` by default).
         input_scale: multiplies the input kernel (small values keep tanh near its linear part).
-        dtype: the layer's dtype; ``"float64"`` keeps tiny gradients from underflowing.
+        dtype: the layer's dtype: Keras' default ``"float32"`` or ``"float64"`` (for checks
+            that compare against another computation to ~1e-12).
         **layer_kwargs: passed to ``SimpleRNN`` (e.g. ``return_sequences=True``).
 
     Returns:
