@@ -231,6 +231,12 @@ def test_num_words_and_maxlen(home, archive):
     (x_train, _), (x_test, _) = data.load_imdb(num_words=5, path=archive)
     assert max(max(s) for s in x_train) < 5
     assert all(w in (data.START_CHAR, data.OOV_CHAR, 4) for s in x_train for w in s)
+    # num_words=8 keeps ids 4..7: the 8 - 4 = 4 most frequent words; id 3 is never used.
+    (x_train, _), _ = data.load_imdb(num_words=8, path=archive)
+    word_ids = {w for s in x_train for w in s} - {data.START_CHAR, data.OOV_CHAR}
+    assert word_ids == {4, 5, 6, 7}
+    (all_words, _), _ = data.load_imdb(path=archive)
+    assert min(w for s in all_words for w in s[1:]) == 4
     (short, y_short), _ = data.load_imdb(maxlen=4, path=archive)
     assert all(len(s) < 4 for s in short) and len(short) == len(y_short) < 6
 

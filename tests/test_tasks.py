@@ -142,6 +142,18 @@ def test_default_budget_is_smaller_in_quick_mode(monkeypatch):
     assert quick.units == full.units
 
 
+def test_budget_clipnorm_clips_each_tensor_separately():
+    """As the Budget docstring says: Keras' clipnorm is per tensor, not the global norm."""
+    model = tasks.build_model(keras.layers.SimpleRNN, "adding", 2, TINY)
+    optimizer = model.optimizer
+    assert optimizer.clipnorm == TINY.clipnorm and optimizer.global_clipnorm is None
+    grads = [keras.ops.convert_to_tensor(np.full(4, 3.0)),  # norm 6: clipped to 1
+             keras.ops.convert_to_tensor(np.full(1, 0.5))]  # norm 0.5: kept
+    clipped = [np.asarray(g) for g in optimizer._clip_gradients(grads)]
+    np.testing.assert_allclose(np.linalg.norm(clipped[0]), TINY.clipnorm, rtol=1e-6)
+    np.testing.assert_allclose(clipped[1], [0.5], rtol=1e-6)  # a global clip would shrink it
+
+
 def test_bad_arguments():
     with pytest.raises(ValueError, match="lag"):
         tasks.marked_symbol(3, -1)

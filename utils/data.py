@@ -129,11 +129,13 @@ def load_imdb(
 
     Each review becomes ``[START_CHAR] + [rank + INDEX_FROM for each word]`` with
     ``START_CHAR = 1``, ``OOV_CHAR = 2`` and ``INDEX_FROM = 3``; ranks come from
-    :func:`imdb_word_index` (training-set frequency). Id 0 is left free for padding.
+    :func:`imdb_word_index` (training-set frequency) and start at 1, so the most frequent word
+    is id 4 and id 3 is never used (as in Keras). Id 0 is left free for padding.
 
     Args:
-        num_words: keep the ids below ``num_words`` (the ``num_words - 3`` most frequent words);
-            every other word becomes ``OOV_CHAR``. ``None`` keeps all words. At least 4.
+        num_words: keep the ids below ``num_words``: ids 4 .. ``num_words - 1``, the
+            ``num_words - 4`` most frequent words (9,996 for ``num_words=10_000``); every other
+            word becomes ``OOV_CHAR``. ``None`` keeps all words. At least 4.
         maxlen: as in Keras, *drop* the reviews whose sequence (start mark included) has
             ``maxlen`` or more ids; ``None`` keeps all. Use :func:`keras.utils.pad_sequences` to
             truncate instead.

@@ -241,14 +241,15 @@ def fit_decay_per_step(lags, norms, min_lag: int = 1, max_lag: int | None = None
 
 
 def per_step_bound(recurrent_kernel, max_activation_slope: float = 1.0) -> float:
-    """The bound on the per-step factor of a plain RNN: ``sigma_max(W) * max |act'|``.
+    """The bound on the per-step factor of a plain RNN: ``sigma_max(U) * max |act'|``.
 
-    For ``h_t = act(x_t W_x + h_{t-1} W + b)`` one step's Jacobian is
-    ``diag(act'(a_t)) W^T``, whose spectral norm is at most ``sigma_max(W) * max |act'|``, so
+    For ``h_t = act(W x_t + U h_{t-1} + b)`` one step's Jacobian is ``diag(act'(a_t)) U``,
+    whose spectral norm is at most ``sigma_max(U) * max |act'|``, so
     ``|dh_T/dh_{T-k}| <= bound**k``. ``max_activation_slope`` is 1 for tanh (at 0) and for ReLU.
 
     Args:
-        recurrent_kernel: ``(units, units)`` array (or a Keras variable).
+        recurrent_kernel: ``(units, units)`` array (or a Keras variable): Keras'
+            ``recurrent_kernel``, ``U^T``, which has the singular values of ``U``.
     """
     w = np.asarray(recurrent_kernel, dtype=np.float64)
     if w.ndim != 2 or w.shape[0] != w.shape[1]:

@@ -3,13 +3,17 @@
 Explained in :doc:`/chapters/02_recurrent_networks`; the scaled-orthogonal recurrent matrices
 are the experimental knob of :doc:`/chapters/03_vanishing_gradients`.
 
-Shapes follow Keras: a batch of sequences is ``(batch, time, features)``, a state is
-``(batch, units)``. A Keras ``SimpleRNN`` computes, with row vectors,
+The book writes the step with column vectors, ``n`` units and ``d`` input features:
+``h_t = tanh(W x_t + U h_{t-1} + b)``, ``W`` (n, d), ``U`` (n, n), ``b`` (n,), ``h_0 = 0``.
+
+Shapes here follow Keras: a batch of sequences is ``(batch, time, features)``, a state is
+``(batch, units)``, one row per sequence. A Keras ``SimpleRNN`` therefore computes
 
 ``h_t = tanh(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)``,  ``h_0 = 0``,
 
-where ``kernel`` is ``(features, units)``, ``recurrent_kernel`` is ``(units, units)`` and
-``bias`` is ``(units,)``. :func:`rnn_forward` is that loop in NumPy and
+where ``kernel`` = ``W^T`` is ``(features, units)``, ``recurrent_kernel`` = ``U^T`` is
+``(units, units)`` and ``bias`` = ``b`` is ``(units,)``. :func:`rnn_forward` is that loop in
+NumPy and
 :func:`simple_rnn_weights` reads the three arrays out of a built layer, so the two can be
 compared number for number.
 """
@@ -81,8 +85,8 @@ def rnn_step(
     Args:
         x_t: inputs at one time step, ``(batch, features)``.
         h_prev: the previous state, ``(batch, units)``.
-        kernel: input weights, ``(features, units)``.
-        recurrent_kernel: recurrent weights, ``(units, units)``.
+        kernel: input weights ``W^T``, ``(features, units)``.
+        recurrent_kernel: recurrent weights ``U^T``, ``(units, units)``.
         bias: ``(units,)``.
         activation: ``"tanh"`` (Keras' default), ``"relu"``, ``"linear"`` or a NumPy callable.
 
@@ -196,7 +200,8 @@ def scaled_simple_rnn(
         scale: every singular value of ``recurrent_kernel``.
         activation: the layer's activation (``"tanh"`` by default).
         input_scale: multiplies the input kernel (small values keep tanh near its linear part).
-        dtype: the layer's dtype; ``"float64"`` keeps tiny gradients from underflowing.
+        dtype: the layer's dtype: Keras' default ``"float32"`` or ``"float64"`` (for checks
+            that compare against another computation to ~1e-12).
         **layer_kwargs: passed to ``SimpleRNN`` (e.g. ``return_sequences=True``).
 
     Returns:
