@@ -105,8 +105,9 @@ class GRUTrace:
         h: the layer's output, equal to ``keras.layers.GRU(..., return_sequences=True)`` on a
             CPU: the state after each step. At a masked step Keras' generic kernel repeats the
             previous output (zeros before the first unmasked step). Keras' cuDNN kernel (GPU)
-            differs: it returns zeros at right-padded masked steps, and it is not used for other
-            masks (left padding falls back to the generic kernel).
+            differs: it returns zeros at right-padded masked steps, and it rejects other masks
+            (left padding; called eagerly Keras falls back to the generic kernel, inside
+            ``fit`` training stops with an error; see :mod:`utils.cudnn`).
         z: the update gate (1 keeps the old state, 0 takes the candidate); NaN at masked steps.
         r: the reset gate (0 hides the old state from the candidate); NaN at masked steps.
         candidate: the candidate state h~; NaN at masked steps.
