@@ -33,7 +33,12 @@ def _add(tar: tarfile.TarFile, name: str, text: str) -> None:
     tar.addfile(info, io.BytesIO(payload))
 
 
-def make_archive(path: Path, *, skip=(), extra=None, unsup=True) -> Path:
+def movie_of(split: str, label: str, i: int) -> int:
+    """The tiny archive's movie id of review ``i``: two reviews per movie, per split and label."""
+    return 1000 * (split == "test") + 100 * (label == "pos") + i // 2 + 1
+
+
+def make_archive(path: Path, *, skip=(), extra=None, unsup=True, urls=True) -> Path:
     """Write a tiny aclImdb_v1.tar.gz look-alike (official layout) to ``path``."""
     with tarfile.open(path, "w:gz") as tar:
         _add(tar, "aclImdb/README", "tiny IMDB for tests")
@@ -42,6 +47,10 @@ def make_archive(path: Path, *, skip=(), extra=None, unsup=True) -> Path:
                 continue
             for i, text in enumerate(texts):
                 _add(tar, f"aclImdb/{split}/{label}/{i}_{7 if label == 'pos' else 2}.txt", text)
+            if urls:
+                lines = [f"http://www.imdb.com/title/tt{movie_of(split, label, i):07d}/usercomments"
+                         for i in range(len(texts))]
+                _add(tar, f"aclImdb/{split}/urls_{label}.txt", "\n".join(lines) + "\n")
         if unsup:
             _add(tar, "aclImdb/train/unsup/0_0.txt", "unlabelled")
         for name, text in (extra or {}).items():
@@ -94,8 +103,26 @@ def test_env_variable_and_folder_sources_agree(home, archive, monkeypatch):
 def test_extraction_skips_unsup_and_is_complete(home, archive):
     folder = data.locate_imdb(archive)
     assert not (folder / "train" / "unsup").exists()
-    assert sorted(p.name for p in (folder / "train").iterdir()) == ["neg", "pos"]
+    assert sorted(p.name for p in (folder / "train").iterdir()) == [
+        "neg", "pos", "urls_neg.txt", "urls_pos.txt"]
     assert not [p for p in folder.parent.iterdir() if p.name.startswith(".")], "temp left behind"
+
+
+def test_movie_ids_are_aligned_with_the_reviews(home, archive):
+    for split_index, split in enumerate(data.SPLITS):
+        texts, labels = data.load_imdb_text(archive)[split_index]
+        ids = data.imdb_movie_ids(split, archive)
+        assert ids.dtype == np.int64 and len(ids) == len(texts)
+        for text, label, movie in zip(texts, labels, ids):
+            name = "pos" if label == 1 else "neg"
+            assert movie == movie_of(split, name, REVIEWS[split, name].index(text))
+
+
+def test_movie_ids_bad_split_and_missing_urls(home, tmp_path):
+    with pytest.raises(ValueError, match="split must be 'train' or 'test'"):
+        data.imdb_movie_ids("validation", make_archive(tmp_path / "a.tar.gz"))
+    with pytest.raises(data.DataError, match="urls_neg.txt is missing"):
+        data.imdb_movie_ids("train", make_archive(tmp_path / "b.tar.gz", urls=False))
 
 
 def test_order_is_shuffled_deterministically(home, archive):
@@ -338,3 +365,13 @@ def test_real_data_counts_balance_and_speed():
     assert y_train.sum() == y_test.sum() == 12_500
     assert abs(y_train[:5_000].mean() - 0.5) < 0.05  # shuffled: any slice is balanced
     assert min(timings) < 2.0, f"a cached load took {min(timings):.2f} s"
+
+
+def test_real_movie_ids():
+    """IMDB's two splits are (all but one title) about different movies; a title has 1-30
+    reviews in a split."""
+    train, test = data.imdb_movie_ids("train"), data.imdb_movie_ids("test")
+    assert len(train) == len(test) == 25_000
+    assert len(set(train.tolist()) & set(test.tolist())) <= 1
+    _, counts = np.unique(train, return_counts=True)
+    assert counts.max() == 30 and len(counts) > 3_000

@@ -189,3 +189,34 @@ def test_best_of_chooses_on_validation(tiny_world, monkeypatch):
         models.best_of([])
     with pytest.raises(ValueError, match="names"):
         models.best_of("weak")
+
+
+def test_hold_out_movies_keeps_movies_whole_and_labels_balanced():
+    rng = np.random.default_rng(0)
+    movie_ids = rng.integers(0, 400, size=3_000)
+    labels = rng.integers(0, 2, size=3_000)
+    val = models.hold_out_movies(movie_ids, labels, 500, seed=3)
+    rest = np.setdiff1d(np.arange(3_000), val)
+    assert np.all(np.diff(val) > 0)
+    assert not set(movie_ids[val].tolist()) & set(movie_ids[rest].tolist())
+    assert len(val) == 500 and labels[val].sum() == 250
+    again = models.hold_out_movies(movie_ids, labels, 500, seed=3)
+    np.testing.assert_array_equal(val, again)
+    assert not np.array_equal(val, models.hold_out_movies(movie_ids, labels, 500, seed=4))
+
+
+def test_real_split_holds_out_whole_movies():
+    """The split `make test` uses (quick sizes): disjoint, balanced, no movie on both sides."""
+    from utils import data
+
+    splits = models.imdb_splits()
+    spec = models.data_spec()
+    train, val = splits["train_index"], splits["val_index"]
+    assert (len(train), len(val)) == (spec.n_train, spec.n_val)
+    assert not set(train.tolist()) & set(val.tolist())
+    movies = data.imdb_movie_ids("train")
+    assert not set(movies[train].tolist()) & set(movies[val].tolist())
+    (_, y_train), _ = data.load_imdb_text()
+    np.testing.assert_array_equal(splits["val"][1], y_train[val])
+    np.testing.assert_array_equal(splits["train"][1], y_train[train])
+    assert abs(splits["val"][1].mean() - 0.5) <= 0.01

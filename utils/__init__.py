@@ -16,6 +16,8 @@ Each module is named for an idea and says in its docstring which chapter explain
 - :mod:`utils.reading` how a trained GRU reads a review: state change, gates, running verdict
 - :mod:`utils.live`    the classifier exported for the live page's JavaScript (chapter 11)
 - :mod:`utils.tables`  Markdown tables of results
+- :mod:`utils.baselines` NB-weighted bag of n-grams (log-count ratio), the strongest cheap baseline
+- :mod:`utils.compare` McNemar's paired test: is model A better than B on the same examples?
 - :mod:`utils.throughput` training speed: FLOPs per step, matmul peak, tokens/s, time to accuracy
 - :mod:`utils.fresh_process` a measurement in a new interpreter (what TensorFlow fixes at start)
 - :mod:`utils.cudnn`   whether a GRU/LSTM layer and a batch's mask would get the cuDNN kernel

@@ -17,8 +17,9 @@ renamed into place only when complete); ``unsup/`` is skipped. The parsed review
 ``.npz`` files (loaded with ``allow_pickle=False``), so a second load takes well under two seconds.
 
 Labels are ``1`` for positive and ``0`` for negative reviews. Each split is shuffled with a fixed
-seed (113, as in :func:`keras.datasets.imdb.load_data`), so slicing off a validation set from the
-end of the training split gives a balanced sample.
+seed (113, as in :func:`keras.datasets.imdb.load_data`). :func:`imdb_movie_ids` says which movie
+each review is about, so a validation set can hold out whole movies
+(:func:`utils.models.imdb_splits`).
 """
 
 from __future__ import annotations
@@ -49,7 +50,13 @@ START_CHAR, OOV_CHAR, INDEX_FROM = 1, 2, 3
 
 # Bump when the parsed-cache format or the tokeniser changes: old caches are then ignored.
 _CACHE_VERSION = "1"
-_MEMBER = re.compile(r"^aclImdb/(?:(train|test)/(pos|neg)/[^/]+\.txt|README|imdb\.vocab)$")
+# Bump when what is extracted changes: older extractions are then made again.
+_EXTRACT_VERSION = "2"
+_MEMBER = re.compile(
+    r"^aclImdb/(?:(?:train|test)/(?:pos|neg)/[^/]+\.txt|(?:train|test)/urls_(?:pos|neg)\.txt"
+    r"|README|imdb\.vocab)$"
+)
+_MOVIE = re.compile(r"/title/tt(\d+)/")
 _BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 
@@ -173,6 +180,42 @@ def load_imdb(
     return out[0], out[1]
 
 
+def imdb_movie_ids(split: str, path: str | os.PathLike | None = None) -> np.ndarray:
+    """The IMDB movie each review of ``split`` is about, in the order of :func:`load_imdb_text`.
+
+    Review file ``{i}_{rating}.txt`` of ``{split}/pos`` is about the movie on line ``i`` of
+    ``{split}/urls_pos.txt`` (``http://www.imdb.com/title/tt0453418/usercomments``), and
+    likewise for ``neg``; the id is the number after ``tt``. IMDB keeps the movies of its
+    training and test splits apart, but a movie has up to 30 reviews within a split.
+
+    Args:
+        split: ``"train"`` or ``"test"``.
+        path: the data source, as for :func:`load_imdb_text`.
+
+    Returns:
+        An int64 array with one movie id per review, aligned with ``x_train`` or ``x_test``.
+    """
+    if split not in SPLITS:
+        raise ValueError(f"split must be 'train' or 'test'; got {split!r}")
+    folder = locate_imdb(path)
+    ids: list[int] = []
+    for label in LABELS:
+        urls_file = folder / split / f"urls_{label}.txt"
+        if not urls_file.is_file():
+            raise DataError(
+                f"{urls_file} is missing; it says which movie each review is about. Use the "
+                "complete aclImdb_v1.tar.gz or its aclImdb/ folder."
+            )
+        urls = urls_file.read_text(encoding="utf-8").splitlines()
+        for file in _review_files(folder, split, label):
+            line = int(file.name.split("_", 1)[0])
+            movie = _MOVIE.search(urls[line]) if line < len(urls) else None
+            if movie is None:
+                raise DataError(f"{urls_file} has no IMDB title URL for review {file.name}")
+            ids.append(int(movie.group(1)))
+    return np.asarray(ids, dtype=np.int64)[_shuffled_order(len(ids))]
+
+
 def decode_review(sequence: Iterable[int], word_index: dict[str, int]) -> str:
     """Turn an integer sequence from :func:`load_imdb` back into words (``?`` for OOV/start)."""
     if not isinstance(word_index, dict):
@@ -231,8 +274,9 @@ def download_imdb(
 def extract_archive(archive: str | os.PathLike, dest: str | os.PathLike) -> Path:
     """Safely and atomically extract the labelled reviews of ``archive`` into folder ``dest``.
 
-    Only ``aclImdb/{train,test}/{pos,neg}/*.txt``, ``README`` and ``imdb.vocab`` are extracted
-    (``unsup/`` and the bag-of-words files are skipped). Any member with an absolute path, a
+    Only ``aclImdb/{train,test}/{pos,neg}/*.txt``, ``{train,test}/urls_{pos,neg}.txt`` (the
+    movie of each review), ``README`` and ``imdb.vocab`` are extracted (``unsup/`` and the
+    bag-of-words files are skipped). Any member with an absolute path, a
     ``..`` component or a link is refused. Extraction goes to a temporary sibling folder that
     is renamed to ``dest`` only once complete and checked.
 
@@ -300,7 +344,8 @@ def _from_local(source: Path) -> Path:
         folder = source / "aclImdb" if (source / "aclImdb").is_dir() else source
         return _check_folder(folder, source=source)
     digest = _sha256(source)
-    dest = config.keras_home() / "datasets" / "gru_book" / f"aclImdb-{digest[:16]}"
+    name = f"aclImdb-{digest[:16]}-v{_EXTRACT_VERSION}"
+    dest = config.keras_home() / "datasets" / "gru_book" / name
     if dest.is_dir():
         return _check_folder(dest, source=source)
     return extract_archive(source, dest)
@@ -344,14 +389,22 @@ def _cache_file(kind: str, key: str) -> Path:
     return config.keras_home() / "datasets" / "gru_book" / f"imdb-{kind}-{key}.npz"
 
 
+def _review_files(folder: Path, split: str, label: str) -> list[Path]:
+    return sorted((folder / split / label).glob("*.txt"))
+
+
+def _shuffled_order(n: int) -> np.ndarray:
+    return np.random.RandomState(SHUFFLE_SEED).permutation(n)
+
+
 def _read_split(folder: Path, split: str) -> Split:
     texts: list[str] = []
     labels: list[int] = []
     for label, value in LABELS.items():
-        for file in sorted((folder / split / label).glob("*.txt")):
+        for file in _review_files(folder, split, label):
             texts.append(file.read_text(encoding="utf-8"))
             labels.append(value)
-    order = np.random.RandomState(SHUFFLE_SEED).permutation(len(texts))
+    order = _shuffled_order(len(texts))
     return [texts[i] for i in order], np.asarray(labels, dtype=np.int64)[order]
 
 

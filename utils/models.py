@@ -5,9 +5,10 @@ Explained in :doc:`/chapters/07_gru_sentiment_classifier` (the seed's GRU) and
 
 Training the same model twice is waste, so every model a chapter quotes is a *named, seeded
 configuration* in :data:`CONFIGS`, trained by :func:`trained`. The first call trains it on the
-book's split (:func:`imdb_splits`: a validation set carved from the *training* reviews; the test
-set is only for the final report) with the batching recipe of :mod:`utils.sequences`, and saves
-the ``.keras`` file and the history under ``config.build_dir() / "models"``. The file name holds
+book's split (:func:`imdb_splits`: a validation set of whole movies held out of the *training*
+reviews; the test set is only for the final report) with the batching recipe of
+:mod:`utils.sequences`, and saves the ``.keras`` file and the history under
+``config.build_dir() / "models"``. The file name holds
 a key of the configuration, the recipe, the data and the source of the code that trains, so a
 change to any of them trains again, and a later chapter, or a rebuild, reloads the model instead.
 Training is seeded and deterministic: deleting the cache reproduces the same numbers.
@@ -43,6 +44,7 @@ __all__ = [
     "build",
     "cache_dir",
     "export_end_to_end",
+    "hold_out_movies",
     "imdb_splits",
     "load_end_to_end",
     "predict",
@@ -200,15 +202,41 @@ def data_spec() -> DataSpec:
 _SPLITS: dict[int, dict] = {}
 
 
+def hold_out_movies(movie_ids: np.ndarray, labels: np.ndarray, n_val: int,
+                    seed: int = 0) -> np.ndarray:
+    """Positions of about ``n_val`` reviews that hold out *whole movies*, half of them positive.
+
+    The movies are visited in a seeded random order and a movie joins the held-out set when
+    all its reviews fit the remaining quota of each label, so no movie is split between the
+    held-out set and the rest, and the labels stay balanced. Returns sorted positions.
+    """
+    movies, inverse = np.unique(movie_ids, return_inverse=True)
+    counts = np.zeros((len(movies), 2), dtype=np.int64)
+    np.add.at(counts, (inverse, labels), 1)
+    room = np.array([n_val // 2, n_val - n_val // 2])
+    taken = np.zeros(len(movies), dtype=bool)
+    for m in np.random.default_rng(seed).permutation(len(movies)):
+        if np.all(counts[m] <= room):
+            taken[m], room = True, room - counts[m]
+            if not room.any():
+                break
+    return np.flatnonzero(taken[inverse])
+
+
 def imdb_splits(num_words: int = 10_000) -> dict:
     """The book's split of IMDB into train, validation and test, as integer sequences.
 
-    The validation reviews are the *last* ``n_val`` of the (shuffled, balanced) training
-    split; the model never trains on them. The test split is the official one.
+    The validation reviews are whole movies held out of the official training split
+    (:func:`hold_out_movies`, movies from :func:`utils.data.imdb_movie_ids`), so that, like the
+    official test reviews, they are about movies the model never trained on. The training
+    reviews are the first ``n_train`` of the others, in the (shuffled) order of
+    :func:`utils.data.load_imdb_text`. The test split is the official one.
 
     Returns:
         ``{"train": (x, y), "val": (x, y), "test": (x, y)}`` with ``x`` a list of int32 arrays
-        and ``y`` an int64 array; also ``"key"``, a hash of the contents.
+        and ``y`` an int64 array; ``"train_index"`` and ``"val_index"``, the positions of those
+        reviews in the training split of :func:`utils.data.load_imdb_text`; and ``"key"``, a hash
+        of the contents.
     """
     if num_words in _SPLITS:
         return _SPLITS[num_words]
@@ -217,12 +245,15 @@ def imdb_splits(num_words: int = 10_000) -> dict:
     if spec.n_train + spec.n_val > len(x_train):
         raise ValueError(f"the training split has {len(x_train)} reviews, fewer than "
                          f"n_train + n_val = {spec.n_train + spec.n_val}")
+    val_index = hold_out_movies(data.imdb_movie_ids("train"), y_train, spec.n_val)
+    train_index = np.setdiff1d(np.arange(len(x_train)), val_index)[: spec.n_train]
     as_arrays = lambda xs: [np.asarray(s, dtype=np.int32) for s in xs]  # noqa: E731
-    val = slice(len(x_train) - spec.n_val, len(x_train))
     out = {
-        "train": (as_arrays(x_train[: spec.n_train]), y_train[: spec.n_train]),
-        "val": (as_arrays(x_train[val]), y_train[val]),
+        "train": (as_arrays(x_train[train_index]), y_train[train_index]),
+        "val": (as_arrays(x_train[val_index]), y_train[val_index]),
         "test": (as_arrays(x_test[: spec.n_test]), y_test[: spec.n_test]),
+        "train_index": train_index,
+        "val_index": val_index,
     }
     h = hashlib.sha256(f"{num_words}/{spec}".encode())
     for part in ("train", "val", "test"):

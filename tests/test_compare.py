@@ -1,0 +1,43 @@
+"""Tests of utils.compare: McNemar's exact test on known tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from utils import compare
+
+
+def _pair(both, a_only, b_only, neither):
+    a = np.array([True] * both + [True] * a_only + [False] * b_only + [False] * neither)
+    b = np.array([True] * both + [False] * a_only + [True] * b_only + [False] * neither)
+    return a, b
+
+
+def test_counts_difference_and_exact_p_value():
+    result = compare.mcnemar(*_pair(80, 15, 5, 0))
+    assert (result.a_only, result.b_only) == (15, 5)
+    assert result.difference == pytest.approx(0.10)
+    # exact two-sided binomial: P(X <= 5 or X >= 15 | n=20, p=1/2) = 0.0414
+    assert result.p_value == pytest.approx(0.041389, abs=1e-6)
+    assert result.verdict() == "better" and result.verdict(alpha=0.01) == "within noise"
+    assert compare.mcnemar(*_pair(80, 5, 15, 0)).verdict() == "worse"
+
+
+def test_agreement_on_every_example_is_no_evidence():
+    result = compare.mcnemar(*_pair(70, 0, 0, 30))
+    assert result.p_value == 1.0 and result.verdict() == "within noise"
+
+
+def test_a_balanced_disagreement_is_within_noise():
+    assert compare.mcnemar(*_pair(500, 40, 40, 20)).verdict() == "within noise"
+
+
+@pytest.mark.parametrize("a, b, error", [
+    (np.array([1, 0]), np.array([True, False]), TypeError),
+    (np.array([True]), np.array([True, False]), ValueError),
+    (np.array([], dtype=bool), np.array([], dtype=bool), ValueError),
+])
+def test_bad_input(a, b, error):
+    with pytest.raises(error, match="correct_a and correct_b"):
+        compare.mcnemar(a, b)
