@@ -71,7 +71,7 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab chapters/
 
 bench: data
-	$(BIN)/python -m utils.bench $(BENCH_ARGS)
+	$(BIN)/python -m tools.bench $(BENCH_ARGS)
 
 # Re-resolve the pins from requirements.in in a throw-away venv (needs the network).
 lock:

@@ -1,4 +1,4 @@
-"""Tests of utils.bench: machine facts, copying the repo, timing builds, the report."""
+"""Tests of tools.bench: machine facts, copying the repo, timing builds, the report."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from utils import bench
+from tools import bench
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -133,6 +133,6 @@ def test_setup_is_up_to_date():
 
 
 def test_lint():
-    proc = subprocess.run([sys.executable, "-m", "ruff", "check", "utils", "tests"],
+    proc = subprocess.run([sys.executable, "-m", "ruff", "check", "utils", "tools", "tests"],
                           cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -22,7 +22,9 @@ Each module is named for an idea and says in its docstring which chapter explain
 - :mod:`utils.fresh_process` a measurement in a new interpreter (what TensorFlow fixes at start)
 - :mod:`utils.cudnn`   whether a GRU/LSTM layer and a batch's mask would get the cuDNN kernel
 - :mod:`utils.data_parallel` ``MirroredStrategy`` on logical CPU devices, checked against one
-- :mod:`utils.bench`   ``make bench``: the speed chapter's measurements, repeated, and build times
+
+``make bench`` (the speed chapter's measurements repeated, and build times) is project tooling
+outside this package: ``tools/bench.py``.
 """
 
 import os

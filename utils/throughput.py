@@ -1,6 +1,6 @@
 """How fast a recurrent classifier trains on a CPU, measured the same way everywhere.
 
-Explained in :doc:`/chapters/10_fast_training_on_cpu`; ``make bench`` (:mod:`utils.bench`) runs
+Explained in :doc:`/chapters/10_fast_training_on_cpu`; ``make bench`` (:mod:`tools.bench`) runs
 the same functions with more repeats.
 
 Three kinds of measurement:

@@ -1,7 +1,7 @@
 """``make bench``: the measurements of the speed chapter, fixed, seeded and repeated.
 
 Explained in :doc:`/chapters/10_fast_training_on_cpu`, whose measuring code this reuses
-(:mod:`utils.throughput`). Run ``python -m utils.bench --help`` for the options. Sections:
+(:mod:`utils.throughput`). Run ``python -m tools.bench --help`` for the options. Sections:
 
 ``throughput``
     the float32 matrix-product peak, then every lever of :func:`utils.throughput.levers` with
@@ -466,7 +466,7 @@ def write_results(results: dict, folder: Path) -> tuple[Path, Path]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m utils.bench", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=config.pick(full=5, quick=2),
                         help="timed passes per setting (default 5, quick mode 2)")
