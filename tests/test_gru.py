@@ -178,3 +178,21 @@ def test_bad_arguments():
         gru.set_weights(make_layer(3, 3, reset_after=True), gru.get_weights(layer))
     with pytest.raises(TypeError, match="GRUWeights"):
         gru.set_weights(layer, layer.get_weights())
+
+
+def test_fixed_update_intervention():
+    layer = make_layer(4, 3, reset_after=True)
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(2, 7, 3)).astype("float32")
+    free = gru.forward(layer, x)
+    # z = 0 everywhere: the state is the candidate; z = 1: the state never leaves zero.
+    fixed = np.array([0.2, 0.4, 0.6, 0.8])
+    trace = gru.forward(layer, x, fixed_update=fixed)
+    np.testing.assert_allclose(trace.z, np.broadcast_to(fixed, trace.z.shape))
+    assert not np.allclose(trace.h, free.h)
+    zero = gru.forward(layer, x, fixed_update=np.zeros(4))
+    np.testing.assert_allclose(zero.h, zero.candidate, atol=1e-6)
+    one = gru.forward(layer, x, fixed_update=np.ones(4))
+    np.testing.assert_allclose(one.h, 0.0)
+    with pytest.raises(ValueError, match=r"fixed_update must have shape \(units,\) = \(4,\)"):
+        gru.forward(layer, x, fixed_update=np.ones(3))

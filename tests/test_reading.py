@@ -76,3 +76,13 @@ def test_highlight_words_draws_every_word():
     plt.close(fig)
     with pytest.raises(ValueError, match="one number per word"):
         reading.highlight_words(["a", "b"], [1.0])
+
+
+def test_read_with_the_update_gate_fixed(model):
+    free = reading.read(model, REVIEWS, maxlen=TINY.maxlen)
+    units = free.trace.z.shape[-1]
+    z_mean = np.nanmean(free.trace.z[free.mask], axis=0)
+    fixed = reading.read(model, REVIEWS, maxlen=TINY.maxlen, fixed_update=z_mean)
+    np.testing.assert_allclose(fixed.trace.z[fixed.mask], np.tile(z_mean, (free.mask.sum(), 1)))
+    assert z_mean.shape == (units,)
+    assert not np.allclose(fixed.final_probability, free.final_probability)

@@ -243,6 +243,7 @@ def forward_weights(
     *,
     initial_state=None,
     out_dtype=np.float32,
+    fixed_update=None,
 ) -> GRUTrace:
     """Run a GRU given by its gate-wise weights over a batch: the NumPy loop behind :func:`forward`.
 
@@ -254,6 +255,9 @@ def forward_weights(
             generic (CPU) kernel.
         initial_state: optional (batch, units) start state (zeros when ``None``).
         out_dtype: dtype of the returned arrays.
+        fixed_update: optional (units,) array: an intervention that replaces the update gate
+            ``z`` of every unit by this value at every step (the reset gate and the candidate are
+            computed as usual).
 
     Returns:
         A :class:`GRUTrace`.
@@ -282,6 +286,11 @@ def forward_weights(
                 f"got {state.shape}"
             )
         state = state.copy()
+    if fixed_update is not None:
+        fixed_update = np.asarray(fixed_update, dtype=np.float64)
+        if fixed_update.shape != (units,):
+            raise ValueError(f"fixed_update must have shape (units,) = ({units},); "
+                             f"got {fixed_update.shape}")
     act = ACTIVATIONS[weights.activation]
     gate = ACTIVATIONS[weights.recurrent_activation]
 
@@ -307,6 +316,8 @@ def forward_weights(
         from_h = state @ recurrent + recurrent_bias
         gates = gate(from_x[:, zr] + from_h[:, zr])
         z, r = gates[:, :units], gates[:, units:]
+        if fixed_update is not None:
+            z = np.broadcast_to(fixed_update, z.shape)
         if weights.reset_after:
             cand = act(from_x[:, hh] + r * from_h[:, hh])
         else:
@@ -326,7 +337,7 @@ def forward_weights(
     return GRUTrace(h=hs, z=zs, r=rs, candidate=cands, mask=m, final_state=state.astype(out_dtype))
 
 
-def forward(layer, x, mask=None, *, initial_state=None) -> GRUTrace:
+def forward(layer, x, mask=None, *, initial_state=None, fixed_update=None) -> GRUTrace:
     """Re-compute a Keras GRU layer in NumPy and return its state and gates at every step.
 
     Args:
@@ -339,6 +350,8 @@ def forward(layer, x, mask=None, *, initial_state=None) -> GRUTrace:
             on a GPU returns zeros there instead, see :class:`GRUTrace`).
         initial_state: optional (batch, units) start state; zeros when ``None`` (also for a
             ``stateful`` layer: pass ``layer.states[0]`` to continue from its state).
+        fixed_update: optional (units,) array that replaces the update gate ``z`` at every step
+            (an intervention; see :func:`forward_weights`).
 
     Returns:
         A :class:`GRUTrace` with ``h``, ``z``, ``r``, ``candidate`` of shape (batch, time, units);
@@ -360,4 +373,5 @@ def forward(layer, x, mask=None, *, initial_state=None) -> GRUTrace:
     if layer.go_backwards:
         x, m = x[:, ::-1], m[:, ::-1]
     out_dtype = np.float64 if str(layer.compute_dtype) == "float64" else np.float32
-    return forward_weights(weights, x, m, initial_state=initial_state, out_dtype=out_dtype)
+    return forward_weights(weights, x, m, initial_state=initial_state, out_dtype=out_dtype,
+                           fixed_update=fixed_update)

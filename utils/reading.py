@@ -74,7 +74,8 @@ def _layers(model):
     return embedding, recurrent, output
 
 
-def read(model, reviews: Sequence[Sequence[int]], maxlen: int | None = None) -> Reading:
+def read(model, reviews: Sequence[Sequence[int]], maxlen: int | None = None, *,
+         fixed_update=None) -> Reading:
     """Re-run the GRU of ``model`` over ``reviews`` (lists of word ids) and measure each step.
 
     Args:
@@ -83,6 +84,8 @@ def read(model, reviews: Sequence[Sequence[int]], maxlen: int | None = None) -> 
         reviews: ``n`` id sequences; they are truncated to ``maxlen`` (keeping their end, as the
             book's recipe does) and padded at the end.
         maxlen: the longest sequence read (``None``: no truncation).
+        fixed_update: optional (units,) array: re-run the GRU with its update gate fixed at
+            this value at every step (:func:`utils.gru.forward_weights`), an intervention.
 
     Returns:
         A :class:`Reading` with arrays of shape ``(n, longest review)``.
@@ -98,7 +101,7 @@ def read(model, reviews: Sequence[Sequence[int]], maxlen: int | None = None) -> 
         raise ValueError(f"a word id ({ids.max()}) is outside the embedding "
                          f"({table.shape[0]} rows)")
     mask = ids != sequences.PAD if embedding.mask_zero else np.ones(ids.shape, bool)
-    trace = gru.forward(recurrent, table[ids], mask=mask)
+    trace = gru.forward(recurrent, table[ids], mask=mask, fixed_update=fixed_update)
     h = trace.h.astype(np.float64)
     previous = np.concatenate([np.zeros_like(h[:, :1]), h[:, :-1]], axis=1)
     change = np.linalg.norm(h - previous, axis=-1) * mask
