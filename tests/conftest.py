@@ -69,10 +69,9 @@ def quick_book() -> Path:
     proc = _build.get("proc")
     assert proc is not None, "the quick book build was not started at collection"
     returncode = proc.wait()
-    text = BOOK_LOG.read_text()
     if returncode != 0:
         pytest.fail(f"quick book build failed (exit {returncode}); log: {BOOK_LOG}\n"
-                    + text[-6000:], pytrace=False)
+                    + BOOK_LOG.read_text()[-6000:], pytrace=False)
     html = ROOT / "_build" / "quick" / "_build" / "html"
     assert (html / "index.html").is_file(), f"no index.html in {html}"
     return html

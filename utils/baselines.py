@@ -34,8 +34,7 @@ def log_count_ratio(features, labels, alpha: float = 1.0) -> np.ndarray:
                          f"shape {y.shape} for {features.shape[0]} rows")
     if not alpha > 0:
         raise ValueError(f"alpha must be positive; got {alpha}")
-    present = sp.csr_matrix(features, dtype=np.float64)
-    present.data[:] = present.data > 0
+    present = _present(features)
     p = alpha + np.asarray(present[y == 1].sum(axis=0)).ravel()
     q = alpha + np.asarray(present[y == 0].sum(axis=0)).ravel()
     return np.log(p / p.sum()) - np.log(q / q.sum())
@@ -44,6 +43,11 @@ def log_count_ratio(features, labels, alpha: float = 1.0) -> np.ndarray:
 def nb_scale(features, ratio: np.ndarray) -> sp.csr_matrix:
     """Binarise ``features`` and scale column ``j`` by ``ratio[j]``: the input of the NB-weighted
     classifier."""
+    return _present(features).multiply(ratio.reshape(1, -1)).tocsr()
+
+
+def _present(features) -> sp.csr_matrix:
+    """1.0 where a feature occurs (count > 0), as a sparse float matrix."""
     present = sp.csr_matrix(features, dtype=np.float64)
     present.data[:] = present.data > 0
-    return present.multiply(ratio.reshape(1, -1)).tocsr()
+    return present

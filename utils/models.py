@@ -8,9 +8,9 @@ configuration* in :data:`CONFIGS`, trained by :func:`trained`. The first call tr
 book's split (:func:`imdb_splits`: a validation set of whole movies held out of the *training*
 reviews; the test set is only for the final report) with the batching recipe of
 :mod:`utils.sequences`, and saves the ``.keras`` file and the history under
-``config.build_dir() / "models"``. The file name holds
-a key of the configuration, the recipe, the data and the source of the code that trains, so a
-change to any of them trains again, and a later chapter, or a rebuild, reloads the model instead.
+``config.build_dir() / "models"``. The file name holds a key of the configuration, the recipe,
+the data and the source of the code that trains, so a change to any of them trains again, and a
+later chapter, or a rebuild, reloads the model instead.
 Training is seeded and deterministic: deleting the cache reproduces the same numbers.
 
 The end-to-end model (raw strings in, probability out) is :func:`export_end_to_end`, read back
