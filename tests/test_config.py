@@ -76,3 +76,14 @@ def test_set_seed_makes_numpy_and_keras_repeatable():
 def test_set_seed_rejects_bad_seeds(seed):
     with pytest.raises(TypeError, match="seed must be"):
         config.set_seed(seed)
+
+
+def test_machine_names_the_cpu_and_its_cores():
+    info = config.machine()
+    assert set(info) == {"cpu", "cores"}
+    assert isinstance(info["cpu"], str) and info["cpu"]
+    assert isinstance(info["cores"], int) and info["cores"] >= 1
+    assert config.describe_machine({"cpu": "Some CPU", "cores": 2}) == "Some CPU, 2 cores"
+    assert config.describe_machine({"cpu": "Some CPU", "cores": 1}) == "Some CPU, 1 core"
+    assert config.describe_machine({}) == "an unrecorded machine"
+    assert config.describe_machine().startswith(info["cpu"])

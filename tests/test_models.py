@@ -104,8 +104,10 @@ def test_trained_caches_and_is_reproducible(tiny_world, tmp_path):
     p_val = first.probabilities("val")
     assert p_val.shape == (60,) and first.accuracy("val") == pytest.approx(first.val_accuracy)
 
+    assert first.machine == config.machine() and first.machine["cores"] >= 1
     again = models.trained(TINY, verbose=0)
     assert again.from_cache and again.history == first.history
+    assert again.machine == first.machine  # where it was trained travels with the model
     np.testing.assert_array_equal(again.probabilities("val"), p_val)
 
     # Deleting the cache and training again reproduces the same numbers exactly.
@@ -137,9 +139,25 @@ def test_predict_restores_the_input_order(tiny_world):
     assert models.predict(model, [], maxlen=5).shape == (0,)
 
 
+def test_config_of_names_seeds_of_the_same_model():
+    assert models.config_of("seed_gru") is models.CONFIGS["seed_gru"]
+    seeded = models.config_of("seed_gru_seed2")
+    assert seeded == dataclasses.replace(models.CONFIGS["seed_gru"], seed=2)
+    assert models.seed_names("best_candidate") == [
+        "best_candidate", "best_candidate_seed1", "best_candidate_seed2"]
+    assert [models.config_of(n).seed for n in models.seed_names("lstm")] == list(models.SEEDS)
+    for bad in ("no_such_model", "seed_gru_seedx", "no_such_seed1"):
+        with pytest.raises(ValueError, match="unknown model"):
+            models.config_of(bad)
+    with pytest.raises(ValueError, match="name"):
+        models.seed_names("seed_gru_seed1")
+
+
 def test_trained_rejects_unknown_names():
     with pytest.raises(ValueError, match="unknown model"):
         models.trained("no_such_model")
+    with pytest.raises(ValueError, match="unknown model"):
+        models.trained("seed_gru_seed")
     with pytest.raises(TypeError, match="name"):
         models.trained(3)
 

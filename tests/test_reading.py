@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from utils import models, reading  # noqa: E402
+from utils import data, models, reading  # noqa: E402
 from utils.models import ModelConfig  # noqa: E402
 
 TINY = ModelConfig("tiny", num_words=40, embedding_dim=6, units=5, maxlen=12,
@@ -76,6 +76,29 @@ def test_highlight_words_draws_every_word():
     plt.close(fig)
     with pytest.raises(ValueError, match="one number per word"):
         reading.highlight_words(["a", "b"], [1.0])
+    assert not fig.texts  # no out-of-vocabulary legend without ids
+
+
+def test_highlight_words_marks_out_of_vocabulary_words():
+    words = ["[start]", "a", "zorblax", "film"]
+    ids = [data.START_CHAR, 6, data.OOV_CHAR, 19]
+    fig = reading.highlight_words(words, [0.1, 0.2, 0.3, 0.4], ids=ids, label="change")
+    texts = {t.get_text(): t for t in fig.axes[0].texts}
+    assert list(texts) == words  # the original word is shown, not "?"
+    unknown, known = texts["zorblax"], texts["film"]
+    assert unknown.get_fontstyle() == "italic" and known.get_fontstyle() == "normal"
+    assert unknown.get_bbox_patch().get_linestyle() != "solid"
+    assert known.get_bbox_patch().get_edgecolor()[3] == 0  # no box edge
+    assert [t.get_text() for t in texts.values() if t.get_fontstyle() == "italic"] == ["zorblax"]
+    legend = [t.get_text() for t in fig.texts]
+    assert reading.OOV_LEGEND in legend and "out of vocabulary" in reading.OOV_LEGEND
+    plt.close(fig)
+    fig = reading.highlight_words(words, [0.1] * 4, ids=[1, 6, 7, 19])  # all in vocabulary
+    assert not fig.texts
+    assert all(t.get_fontstyle() == "normal" for t in fig.axes[0].texts)
+    plt.close(fig)
+    with pytest.raises(ValueError, match="ids must have one id per word"):
+        reading.highlight_words(words, [0.1] * 4, ids=[1, 2])
 
 
 def test_read_with_the_update_gate_fixed(model):

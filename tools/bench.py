@@ -59,16 +59,6 @@ TARGET_ACCURACY = 0.88
 # --------------------------------------------------------------------------------------------
 
 
-def cpu_model() -> str:
-    """The CPU's model name (from ``/proc/cpuinfo`` on Linux), or the platform's best guess."""
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        for line in cpuinfo.read_text(errors="replace").splitlines():
-            if line.lower().startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine() or "unknown"
-
-
 def _version(dist: str) -> str | None:
     try:
         return importlib.metadata.version(dist)
@@ -87,7 +77,7 @@ def machine() -> dict:
     except (OSError, subprocess.SubprocessError):
         commit = ""
     return {
-        "cpu": cpu_model(),
+        "cpu": config.cpu_model(),
         "logical_cores": os.cpu_count(),
         "usable_cores": usable,
         "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),

@@ -16,6 +16,7 @@ Nothing else in the book reads these variables directly.
 from __future__ import annotations
 
 import os
+import platform
 import random
 from pathlib import Path
 from typing import TypeVar
@@ -118,3 +119,32 @@ def set_seed(seed: int = SEED) -> None:
         return
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
+
+
+def cpu_model() -> str:
+    """The CPU's model name (from ``/proc/cpuinfo`` on Linux), or the platform's best guess."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text(errors="replace").splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine() or "unknown"
+
+
+def machine() -> dict:
+    """The machine this process runs on: ``{"cpu": model name, "cores": cores it may use}``.
+
+    Trained models record it (:func:`utils.models.trained`), so that a timing on a page says
+    where it was measured.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {"cpu": cpu_model(), "cores": cores}
+
+
+def describe_machine(info: dict | None = None) -> str:
+    """``info`` (default: this machine, see :func:`machine`) in words: "AMD EPYC 7B13, 2 cores"."""
+    info = machine() if info is None else info
+    if not info:
+        return "an unrecorded machine"
+    cores = info.get("cores")
+    return f"{info.get('cpu', 'unknown CPU')}, {cores} core{'s' if cores != 1 else ''}"

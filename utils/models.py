@@ -36,6 +36,7 @@ from utils import config, data, sequences, text
 
 __all__ = [
     "CONFIGS",
+    "SEEDS",
     "DataSpec",
     "MaskedGlobalMaxPooling1D",
     "ModelConfig",
@@ -43,12 +44,14 @@ __all__ = [
     "best_of",
     "build",
     "cache_dir",
+    "config_of",
     "export_end_to_end",
     "hold_out_movies",
     "imdb_splits",
     "load_end_to_end",
     "predict",
     "predict_sentiment",
+    "seed_names",
     "trained",
 ]
 
@@ -183,6 +186,31 @@ CONFIGS: dict[str, ModelConfig] = {
         units=64, bidirectional=True, pooling="max_mean", num_words=30_000, embedding_dim=64,
         embedding_dropout=0.5, output_dropout=0.5, learning_rate=2e-3, lr_decay=0.5),
 }
+
+#: The seeds over which a model's accuracy is reported as mean ± sd (seed 0 is the model itself).
+SEEDS: tuple[int, ...] = (0, 1, 2)
+
+
+def config_of(name: str) -> ModelConfig:
+    """The configuration called ``name``: a key of :data:`CONFIGS`, or such a key followed by
+    ``_seed<N>`` for the same model initialised and shuffled from seed ``N``."""
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str; got {type(name).__name__}")
+    if name in CONFIGS:
+        return CONFIGS[name]
+    base, _, seed = name.rpartition("_seed")
+    if base in CONFIGS and seed.isdigit():
+        return dataclasses.replace(CONFIGS[base], seed=int(seed))
+    raise ValueError(f"unknown model {name!r}; known: {sorted(CONFIGS)}, each also as "
+                     "<name>_seed<N>")
+
+
+def seed_names(name: str) -> list[str]:
+    """The names of the model ``name`` (a key of :data:`CONFIGS`) trained from each seed of
+    :data:`SEEDS`: ``[name, name + "_seed1", name + "_seed2"]``."""
+    if name not in CONFIGS:
+        raise ValueError(f"name must be a key of CONFIGS; got {name!r}")
+    return [name] + [f"{name}_seed{seed}" for seed in SEEDS[1:]]
 
 
 @dataclass(frozen=True)
@@ -350,6 +378,8 @@ class TrainedModel:
         best_epoch: the epoch (from 1) whose weights were kept.
         path: the ``.keras`` file.
         from_cache: ``True`` when this call loaded it instead of training it.
+        machine: where it was trained (:func:`utils.config.machine`: CPU model, cores);
+            the times above were measured there.
     """
 
     name: str
@@ -360,6 +390,7 @@ class TrainedModel:
     best_epoch: int
     path: Path
     from_cache: bool
+    machine: dict = field(default_factory=dict)
     _predictions: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     @property
@@ -472,15 +503,14 @@ def trained(name: str | ModelConfig, *, verbose: int = 2) -> TrainedModel:
     its history. Older files of the same name are removed.
 
     Args:
-        name: a key of :data:`CONFIGS`, or a configuration (cached as ``"custom"``).
+        name: a key of :data:`CONFIGS` (or ``<key>_seed<N>``, see :func:`config_of`), or a
+            configuration (cached as ``"custom"``).
         verbose: passed to ``model.fit`` (2: one line per epoch, 0: silent).
     """
     if isinstance(name, ModelConfig):
         label, cfg = "custom", name
     elif isinstance(name, str):
-        if name not in CONFIGS:
-            raise ValueError(f"unknown model {name!r}; known: {sorted(CONFIGS)}")
-        label, cfg = name, CONFIGS[name]
+        label, cfg = name, config_of(name)
     else:
         raise TypeError(f"name must be a str or a ModelConfig; got {type(name).__name__}")
     cfg = effective(cfg)
@@ -492,7 +522,8 @@ def trained(name: str | ModelConfig, *, verbose: int = 2) -> TrainedModel:
         meta = json.loads(meta_file.read_text())
         model = keras.saving.load_model(path, safe_mode=True)
         return TrainedModel(label, cfg, model, meta["history"], meta["epoch_seconds"],
-                            meta["best_epoch"], path, from_cache=True)
+                            meta["best_epoch"], path, from_cache=True,
+                            machine=meta.get("machine", {}))
 
     splits = imdb_splits(cfg.num_words)
     x_train, y_train = splits["train"]
@@ -520,11 +551,12 @@ def trained(name: str | ModelConfig, *, verbose: int = 2) -> TrainedModel:
         old.unlink(missing_ok=True)
     _atomic(path, model.save, suffix=".keras")
     meta = {"name": label, "config": cfg.key_fields(), "history": history,
-            "epoch_seconds": timer.seconds, "best_epoch": best_epoch, "key": key}
+            "epoch_seconds": timer.seconds, "best_epoch": best_epoch, "key": key,
+            "machine": config.machine()}
     _atomic(meta_file, lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=1)),
             suffix=".json")
     return TrainedModel(label, cfg, model, history, timer.seconds, best_epoch, path,
-                        from_cache=False)
+                        from_cache=False, machine=meta["machine"])
 
 
 def best_of(names: Sequence[str]) -> str:

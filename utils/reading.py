@@ -8,7 +8,7 @@ dropout → ``GRU`` → ``Dense(1, sigmoid)``, as :func:`utils.models.build` mak
 state moved, how much of it the update gate let the new content replace, and the probability of
 *positive* the model would output if the review ended there. :func:`word_effects` averages those
 over many reviews per word, and :func:`highlight_words` draws a review with each word shaded by
-a value, the figure of that chapter.
+a value, the figure of that chapter, marking the words the model read as out of vocabulary.
 """
 
 from __future__ import annotations
@@ -18,9 +18,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from utils import gru, sequences
+from utils import data, gru, sequences
 
-__all__ = ["Reading", "highlight_words", "read", "word_effects"]
+__all__ = ["OOV_LEGEND", "Reading", "highlight_words", "read", "word_effects"]
+
+#: The legend line under a highlighted review that has out-of-vocabulary words.
+OOV_LEGEND = "out of vocabulary: the model reads each such word as one shared unknown id"
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,7 @@ def highlight_words(
     words: Sequence[str],
     values: Sequence[float] | np.ndarray,
     *,
+    ids: Sequence[int] | np.ndarray | None = None,
     label: str = "",
     cmap: str = "Greens",
     vmin: float = 0.0,
@@ -157,6 +161,9 @@ def highlight_words(
     Args:
         words: the words, in reading order.
         values: one number per word (NaN: no shading).
+        ids: optional, the word ids the model read, one per word. Words it read as
+            :data:`utils.data.OOV_CHAR` (out of its vocabulary) are drawn in grey italics in a
+            dashed box, with a legend line (:data:`OOV_LEGEND`) under the text.
         label: the colour bar's label (no colour bar when empty).
         cmap: a Matplotlib colormap name; ``vmin``/``vmax`` map values to its ends (``vmax``
             defaults to the largest value).
@@ -176,38 +183,56 @@ def highlight_words(
                          f"{values.shape}")
     if not words:
         raise ValueError("words must not be empty")
+    oov = np.zeros(len(words), bool) if ids is None else np.asarray(ids) == data.OOV_CHAR
+    if oov.shape != (len(words),):
+        raise ValueError(f"ids must have one id per word ({len(words)}); got shape {oov.shape}")
     if vmax is None:
         vmax = float(np.nanmax(values)) if np.any(np.isfinite(values)) else 1.0
     norm = mpl.colors.Normalize(vmin=vmin, vmax=max(vmax, vmin + 1e-12), clip=True)
     colormap = mpl.colormaps[cmap]
-    lines: list[list[tuple[int, str, float]]] = [[]]
+    lines: list[list[tuple[int, str, float, bool]]] = [[]]
     column = 0
-    for word, value in zip(words, values):
+    for word, value, unknown in zip(words, values, oov):
         if column and column + len(word) > line_chars:
             lines.append([])
             column = 0
-        lines[-1].append((column, word, value))
+        lines[-1].append((column, word, value, unknown))
         column += len(word) + 1
     char_inches = 0.6 * fontsize / 72  # a monospace character is about 0.6 em wide
     line_inches = 1.9 * fontsize / 72
     text_height = len(lines) * line_inches
     bar_height = 0.55 if label else 0.0
-    fig = plt.figure(figsize=(line_chars * char_inches + 0.3, text_height + bar_height + 0.2))
-    height = fig.get_figheight()
-    ax = fig.add_axes((0.15 / fig.get_figwidth(), (bar_height + 0.1) / height,
-                       line_chars * char_inches / fig.get_figwidth(), text_height / height))
+    legend_height = 0.3 if oov.any() else 0.0
+    fig = plt.figure(figsize=(line_chars * char_inches + 0.3,
+                              text_height + legend_height + bar_height + 0.2))
+    width, height = fig.get_figwidth(), fig.get_figheight()
+    ax = fig.add_axes((0.15 / width, (bar_height + legend_height + 0.1) / height,
+                       line_chars * char_inches / width, text_height / height))
     ax.set_xlim(0, line_chars)
     ax.set_ylim(len(lines), 0)
     ax.axis("off")
+    text = {"family": "monospace", "fontsize": fontsize, "va": "center", "ha": "left"}
     for row, line in enumerate(lines):
-        for col, word, value in line:
+        for col, word, value, unknown in line:
             face = colormap(norm(value)) if np.isfinite(value) else (1, 1, 1, 0)
-            luminance = 0.2126 * face[0] + 0.7152 * face[1] + 0.0722 * face[2]
-            ax.text(col, row + 0.5, word, family="monospace", fontsize=fontsize,
-                    va="center", ha="left", color="white" if luminance < 0.45 else "black",
-                    bbox={"facecolor": face, "edgecolor": "none", "pad": 1.0})
+            ax.text(col, row + 0.5, word, **text, **_word_style(face, unknown))
+    if legend_height:  # a sample word in the out-of-vocabulary style, then what it means
+        y = (bar_height + 0.1 + legend_height / 2) / height
+        fig.text(0.15 / width, y, "word", **text, **_word_style((1, 1, 1, 0), True))
+        fig.text((0.15 + 6 * char_inches) / width, y, OOV_LEGEND, **text)
     if label:
         cax = fig.add_axes((0.3, 0.25 / height, 0.4, 0.12 / height))
         fig.colorbar(mpl.cm.ScalarMappable(norm=norm, cmap=colormap), cax=cax,
                      orientation="horizontal", label=label)
     return fig
+
+
+def _word_style(face, oov: bool) -> dict:
+    """How :func:`highlight_words` draws a word on the background colour ``face``: black or
+    white text, whichever reads better; grey italics in a dashed box if out of vocabulary."""
+    dark = 0.2126 * face[0] + 0.7152 * face[1] + 0.0722 * face[2] < 0.45
+    box = {"facecolor": face, "edgecolor": "none", "pad": 1.0}
+    if not oov:
+        return {"color": "white" if dark else "black", "bbox": box}
+    return {"color": "0.8" if dark else "0.4", "fontstyle": "italic",
+            "bbox": box | {"edgecolor": "0.3", "linestyle": (0, (2, 1)), "linewidth": 0.8}}
