@@ -30,6 +30,20 @@ def test_quick_book_records_metrics(quick_book):
     assert files, f"no metrics recorded in {metrics}"
     for file in files:
         assert json.loads(file.read_text()), f"{file} is empty"
+    # The headline numbers of the IMDB chapters (issue 11), by the notebook that records them.
+    expected = {
+        "07_gru_sentiment_classifier": {"imdb_val_train_movie_overlap",
+                                        "imdb_seed_gru_test_accuracy"},
+        "09_better_models_and_baselines": {
+            "imdb_best_gru_test_accuracy", "imdb_best_gru_test_accuracy_sd",
+            "imdb_nbsvm_test_accuracy", "imdb_ensemble_test_accuracy",
+            "imdb_bow_bigram_test_accuracy"},
+    }
+    for notebook, names in expected.items():
+        recorded = json.loads((metrics / f"{notebook}.json").read_text())
+        assert names <= set(recorded), (notebook, names - set(recorded))
+    assert json.loads((metrics / "07_gru_sentiment_classifier.json").read_text())[
+        "imdb_val_train_movie_overlap"] == 0
 
 
 def _cache_key() -> str:
