@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tools import bench
+from utils import setups
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -145,9 +146,10 @@ def _results():
            "tokens_per_second": {"min": 100.0, "median": 150.0, "max": 300.0},
            "gflops": {"min": 1.0, "median": 1.5, "max": 3.0}, "fraction_of_peak": 0.015,
            "padding_fraction": 0.02, "first_step_seconds": 1.2, "pass_seconds": timing}
-    trace = {"name": "book's recipe", "epochs": [1.0, 2.0], "seconds_to_target": None,
+    trace = {"name": "seed_gru", "description": "book's recipe", "epochs": 2,
+             "best_epoch": 1, "seconds_to_target": None, "target": 0.88,
              "best_val_accuracy": 0.87, "seconds_to_best": 40.0, "train_seconds": 50.0,
-             "test_accuracy": 0.865}
+             "test_accuracy": 0.865, "machine": {}}
     return {
         "machine": bench.machine(),
         "sections": {
@@ -155,7 +157,10 @@ def _results():
                                            "n": 1024},
                            "rows": [row], "speedup_book_over_seed": 3.5, "repeats": 5,
                            "reviews_per_setting": 2048},
-            "race": {"contenders": {"book": trace}, "book_faster_than_keras_io": 4.2},
+            "race": {"rows": {"seed_gru": trace}, "common_accuracy": 0.87,
+                     "seed_over_recipe_seconds": {"value": 3.0, "low": 2.5, "high": 3.5,
+                                                  "accuracy": 0.87},
+                     "book_faster_than_keras_io": 4.2},
             "jax": {"skipped": "JAX could not be installed: offline"},
             "book": {"command": "make book", "cold_seconds": 1800.0, "cold_returncode": 0,
                      "after_prose_edit_seconds": 30.0, "after_prose_edit_returncode": 0},
@@ -169,7 +174,8 @@ def test_render_markdown_shows_every_section():
     assert md.startswith("# `make bench` results")
     assert "| set-ups | book's recipe | 100 / 150 / 300 | 1.50 | 1.5% | 2% | 1.2 |" in md
     assert "**3.50×** tokens/s" in md and "**4.2×** faster" in md
-    assert "| book's recipe | 2.00 | not reached | 87.00% | 40 | 50 | 86.50% |" in md
+    assert "| book's recipe | 2 | not reached | 87.00% | 40 | 50 | 86.50% |" in md
+    assert "**3.0×** the recipe's time to 87.0% validation accuracy (2.5–3.5×" in md
     assert "offline" in md
     assert "from an empty cache: 1800 s" in md and "prose edit: 30 s" in md
     assert "Sections that failed: broken" in md
@@ -184,3 +190,22 @@ def test_main_with_every_section_skipped_writes_both_files(tmp_path):
         bench.main(["--repeats", "0", "--out", str(tmp_path)])
     with pytest.raises(SystemExit):
         bench.main(["--skip", "nothing"])
+
+
+def test_recipe_against_peers_takes_the_fastest_other_row_of_the_run():
+    def row(lever, setting, median, share=0.1):
+        return {"lever": lever, "setting": setting, "fraction_of_peak": share,
+                "tokens_per_second": {"min": median, "median": median, "max": median}}
+
+    sections = {"throughput": {"rows": [row("set-ups", setups.NAIVE.label, 100.0),
+                                        row("set-ups", setups.BOOK.label, 500.0, 0.12),
+                                        row("XLA", "jit", 600.0)]},
+                "jax": {"rows": [{"backend": "jax", "batches": "bucketed",
+                                  "tokens_per_second": {"min": 1, "median": 550.0, "max": 1}}]}}
+    got = bench.recipe_against_peers(sections)
+    assert got["recipe_vs_fastest_peer"] == pytest.approx(500 / 600)
+    assert got["fastest_peer"] == "XLA: jit" and got["recipe_share_of_peak"] == 0.12
+    sections["throughput"]["rows"][2]["tokens_per_second"]["median"] = 400.0
+    got = bench.recipe_against_peers(sections)
+    assert got["fastest_peer"] == "backend: jax, bucketed"
+    assert bench.recipe_against_peers({}) == {}

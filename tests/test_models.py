@@ -52,10 +52,36 @@ def test_configs_are_valid_and_named():
     ({"rnn": "transformer"}, "rnn"), ({"pooling": "median"}, "pooling"),
     ({"units": 0}, "units"), ({"dropout": 1.0}, "dropout"), ({"patience": 0}, "patience"),
     ({"padding": "middle"}, "padding"), ({"pooling": "max", "mask": False}, "mask"),
+    ({"batch_size": 0}, "batch_size"),
 ])
 def test_model_config_rejects_bad_values(kwargs, match):
     with pytest.raises(ValueError, match=match):
         ModelConfig(**kwargs)
+
+
+def test_recipe_for_follows_padding_and_batch_size():
+    from utils import sequences
+
+    assert models.recipe_for(ModelConfig()) == sequences.RECIPE
+    padded = models.recipe_for(ModelConfig(pad_to_maxlen=True))
+    assert not padded.bucketing and padded.batch_size == sequences.RECIPE.batch_size
+    seed = models.recipe_for(models.CONFIGS["seed_setup"])
+    assert (seed.batch_size, seed.bucketing) == (32, False)
+    # The race compares set-ups, not models, data or stopping rules.
+    a, b = models.CONFIGS["seed_setup"], models.CONFIGS["seed_recipe"]
+    assert dataclasses.replace(a, description="", mask=True, pad_to_maxlen=False,
+                               padding="post", batch_size=None) == \
+        dataclasses.replace(b, description="")
+    assert dataclasses.replace(b, train_limit=None, description="") == \
+        dataclasses.replace(models.CONFIGS["seed_gru"], description="")
+
+
+def test_keras_io_config_is_the_keras_io_example():
+    kio = models.CONFIGS["keras_io"]
+    assert (models.recipe_for(kio).batch_size, kio.maxlen, kio.num_words) == (32, 200, 20_000)
+    assert (kio.max_epochs, kio.patience) == (2, None)
+    # The keras-io example's model summary: 2,757,761 parameters.
+    assert models.build(kio).count_params() == 2_757_761
 
 
 @pytest.mark.parametrize("kwargs", [

@@ -1,16 +1,17 @@
 """``make bench``: the measurements of the speed chapter, fixed, seeded and repeated.
 
 Explained in :doc:`/chapters/10_fast_training_on_cpu`, whose measuring code this reuses
-(:mod:`utils.throughput`). Run ``python -m tools.bench --help`` for the options. Sections:
+(:mod:`utils.throughput`, :mod:`utils.setups`, :mod:`utils.flops`, :mod:`utils.race`). Run
+``python -m tools.bench --help`` for the options. Sections:
 
 ``throughput``
-    the float32 matrix-product peak, then every lever of :func:`utils.throughput.levers` with
+    the float32 matrix-product peak, then every lever of :func:`utils.setups.levers` with
     ``--repeats`` timed passes each (min/median/max), on ``--reviews`` reviews per setting.
 ``race``
-    time to accuracy: the seed's set-up, the book's recipe and the keras-io BiLSTM, each
-    trained for its own schedule (:func:`utils.throughput.contenders` with
-    ``own_schedules=True``) in this one process, on the book's split; test accuracy on the
-    whole test split.
+    time to accuracy (:mod:`utils.race`): the seed's GRU under the seed's set-up and under the
+    book's recipe (same stopping rule), the keras-io BiLSTM for its two epochs and chapter 9's
+    best GRU, each trained by :func:`utils.models.trained` (or taken from its cache) on the
+    book's split; test accuracy on the whole test split.
 ``jax``
     the same GRU under Keras' JAX backend, in a throw-away virtual environment under the
     system's temporary folder (created on first use with ``pip``; the section is skipped, with
@@ -28,6 +29,7 @@ are only comparable between runs on the same, otherwise idle, machine.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import importlib.metadata
 import json
@@ -42,7 +44,7 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from utils import config
+from utils import config, flops, models, race, setups
 from utils import throughput as tp
 
 SECTIONS = ("throughput", "race", "jax", "book")
@@ -97,7 +99,7 @@ def machine() -> dict:
 # --------------------------------------------------------------------------------------------
 
 
-def _row(lever: str, setting: tp.Setting, result: tp.Throughput, peak_gflops: float) -> dict:
+def _row(lever: str, setting: setups.Setting, result: tp.Throughput, peak_gflops: float) -> dict:
     seconds = result.timing
     rates = {"min": result.real_tokens / seconds.max, "median": result.tokens_per_second,
              "max": result.real_tokens / seconds.min}
@@ -122,13 +124,13 @@ def bench_throughput(*, repeats: int, n_reviews: int) -> dict:
 
     config.set_seed()
     x, y = models.imdb_splits(10_000)["train"]
-    peak = tp.matmul_peak(repeats=max(10, repeats))
+    peak = flops.matmul_peak(repeats=max(10, repeats))
     rows = []
-    plan = {"set-ups": [tp.NAIVE, tp.BOOK], **tp.levers()}
+    plan = {"set-ups": [setups.NAIVE, setups.BOOK], **setups.levers()}
     measured: dict = {}  # rows that are the same setting are measured once
     for lever, settings in plan.items():
         print(f"  {lever}: {len(settings)} settings", flush=True)
-        results = tp.measure_settings(settings, x, y, n_reviews=n_reviews, repeats=repeats,
+        results = setups.measure_settings(settings, x, y, n_reviews=n_reviews, repeats=repeats,
                                       min_cells=MIN_CELLS, cache=measured)
         rows.extend(_row(lever, s, r, peak.gflops) for s, r in zip(settings, results))
     naive, book = rows[0], rows[1]
@@ -138,26 +140,55 @@ def bench_throughput(*, repeats: int, n_reviews: int) -> dict:
         "rows": rows,
         "speedup_book_over_seed": book["tokens_per_second"]["median"]
         / naive["tokens_per_second"]["median"],
+        "recipe_share_of_peak": book["fraction_of_peak"],
         "repeats": repeats,
         "reviews_per_setting": n_reviews,
     }
 
 
-def bench_race(*, n_test: int | None = None) -> dict:
-    """Each contender trained for its own schedule, in this process, on the same split."""
-    rows = {}
-    for key, contender in tp.contenders(own_schedules=True).items():
-        print(f"  {contender.name}: {contender.epochs:g} epochs", flush=True)
-        trace = tp.race(contender, n_test=n_test)
-        rows[key] = {**trace.to_dict(), "epochs_budget": contender.epochs,
-                     "seconds_to_target": trace.seconds_to(TARGET_ACCURACY),
-                     "target": TARGET_ACCURACY}
-    book, kio = rows["book"], rows["keras_io"]
+#: The race: the seed's GRU under the seed's set-up and under the book's recipe (same model,
+#: data and stopping rule), then on all training reviews the seed's GRU with the recipe, the
+#: keras-io example for its two epochs and chapter 9's best GRU, each trained by
+#: ``utils.models.trained`` for its own schedule (models the book has trained come from its cache,
+#: with the times and the machine of that training).
+RACE = ("seed_setup", "seed_recipe", "seed_gru", "keras_io", "best_candidate")
+
+
+def bench_race() -> dict:
+    """Time to accuracy of the models of :data:`RACE`, on the book's split."""
+    runs = {}
+    for name in RACE:
+        print(f"  {name}", flush=True)
+        runs[name] = models.trained(name, verbose=0)
+    seed, book = runs["seed_setup"], runs["seed_recipe"]
+    common = race.common_accuracy([seed, book])
+    ratio = race.time_ratio(seed, book, common)
     return {
-        "contenders": rows,
-        # Time to the final (best-validation) model; keras-io's final model is its last epoch.
-        "book_faster_than_keras_io": kio["train_seconds"] / book["seconds_to_best"],
+        "rows": {name: race.summary(run, TARGET_ACCURACY) for name, run in runs.items()},
+        "common_accuracy": common,
+        "seed_over_recipe_seconds": dataclasses.asdict(ratio),
+        # Time to the final (kept) model; keras-io's is its last epoch.
+        "book_faster_than_keras_io": runs["keras_io"].train_seconds
+        / race.summary(runs["seed_gru"], TARGET_ACCURACY)["seconds_to_best"],
     }
+
+
+def recipe_against_peers(sections: dict) -> dict:
+    """``recipe_vs_fastest_peer``: the book's recipe's tokens/s (median) over the fastest other
+    Keras configuration measured in the same run (every lever's row, TensorFlow + XLA and the
+    JAX backend included), and ``recipe_share_of_peak``; empty before the throughput section."""
+    rows = sections.get("throughput", {}).get("rows")
+    if not rows:
+        return {}
+    book = next(r for r in rows if r["setting"] == setups.BOOK.label)
+    peers = [r for r in rows if r["setting"] != setups.BOOK.label]
+    peers += [{"lever": "backend", "setting": f"{r['backend']}, {r['batches']}", **r}
+              for r in sections.get("jax", {}).get("rows", [])]
+    fastest = max(peers, key=lambda r: r["tokens_per_second"]["median"])
+    return {"recipe_vs_fastest_peer": book["tokens_per_second"]["median"]
+            / fastest["tokens_per_second"]["median"],
+            "fastest_peer": f"{fastest['lever']}: {fastest['setting']}",
+            "recipe_share_of_peak": book["fraction_of_peak"]}
 
 
 def jax_python(venv: Path | None = None, *, timeout: float = 1800) -> Path:
@@ -384,7 +415,11 @@ def render_markdown(results: dict) -> str:
             f"(median {p['median']:.1f}). Each setting: {t['repeats']} timed passes over "
             f"about {t['reviews_per_setting']:,} reviews; min / median / max. "
             f"Book's recipe vs the seed's set-up: **{t['speedup_book_over_seed']:.2f}×** "
-            "tokens/s.",
+            "tokens/s."
+            + (f" Recipe vs the fastest other configuration of this run "
+               f"({results['fastest_peer']}): {results['recipe_vs_fastest_peer']:.2f}×; "
+               f"recipe at {results['recipe_share_of_peak']:.1%} of the peak."
+               if "recipe_vs_fastest_peer" in results else ""),
             "",
             "| lever | setting | tokens/s (min / median / max) | GFLOP/s (median) "
             "| % of peak | padding | first step (s) |",
@@ -396,23 +431,29 @@ def render_markdown(results: dict) -> str:
                 f"{r['gflops']['median']:.2f} | {r['fraction_of_peak']:.1%} | "
                 f"{r['padding_fraction']:.0%} | {r['first_step_seconds']:.1f} |")
         lines.append("")
-    race = sections.get("race")
-    if race and "error" not in race:
+    race_ = sections.get("race")
+    if race_ and "error" not in race_:
+        r = race_["seed_over_recipe_seconds"]
         lines += [
             "## Time to accuracy",
             "",
-            f"Training seconds (evaluation excluded) on the book's split; the test accuracy "
-            f"is that of the best validation checkpoint. Book's recipe vs keras-io, time to "
-            f"the final model: **{race['book_faster_than_keras_io']:.1f}×** faster.",
+            "Each model trained by `utils.models.trained` (early stopping on validation "
+            "accuracy, best epoch kept); seconds of training, validation included, to the end "
+            "of an epoch; test accuracy of the kept weights on all test reviews. The seed's "
+            f"set-up took **{r['value']:.1f}×** the recipe's time to "
+            f"{r['accuracy']:.1%} validation accuracy ({r['low']:.1f}–{r['high']:.1f}× "
+            "given the spread of epoch times); the recipe reached its kept model "
+            f"**{race_['book_faster_than_keras_io']:.1f}×** faster than keras-io.",
             "",
-            "| set-up | epochs | s to 88 % val | best val | s to best | s total | test |",
+            f"| model | epochs | s to {TARGET_ACCURACY:.0%} val | best val | s to best | "
+            "s total | test |",
             "|---|---|---|---|---|---|---|",
         ]
-        for r in race["contenders"].values():
+        for r in race_["rows"].values():
             to_target = ("not reached" if r["seconds_to_target"] is None
                          else f"{r['seconds_to_target']:.0f}")
             lines.append(
-                f"| {r['name']} | {r['epochs'][-1]:.2f} | {to_target} | "
+                f"| {r['description']} | {r['epochs']} | {to_target} | "
                 f"{r['best_val_accuracy']:.2%} | {r['seconds_to_best']:.0f} | "
                 f"{r['train_seconds']:.0f} | {r['test_accuracy']:.2%} |")
         lines.append("")
@@ -491,6 +532,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                          "traceback": traceback.format_exc()[-4000:]}
             print(f"[bench] {name} failed: {err}", file=sys.stderr, flush=True)
         results["sections"][name]["section_seconds"] = time.perf_counter() - start
+        results.update(recipe_against_peers(results["sections"]))
         write_results(results, out)  # after each section, so a long run leaves partial results
     json_file, md_file = write_results(results, out)
     print(md_file.read_text())

@@ -18,7 +18,11 @@ Each module is named for an idea and says in its docstring which chapter explain
 - :mod:`utils.tables`  Markdown tables of results
 - :mod:`utils.baselines` NB-weighted bag of n-grams (log-count ratio), the strongest cheap baseline
 - :mod:`utils.compare` McNemar's paired test: is model A better than B on the same examples?
-- :mod:`utils.throughput` training speed: FLOPs per step, matmul peak, tokens/s, time to accuracy
+- :mod:`utils.timing`  timing with repeats: min / median / max of the same work
+- :mod:`utils.flops`   FLOPs of a recurrent step from its equations; the matmul peak
+- :mod:`utils.throughput` tokens per second of training, here or in a fresh process
+- :mod:`utils.setups`  the speed chapter's settings (seed's set-up, recipe, levers), measured alike
+- :mod:`utils.race`    time to a common validation accuracy, for models of ``utils.models``
 - :mod:`utils.fresh_process` a measurement in a new interpreter (what TensorFlow fixes at start)
 - :mod:`utils.cudnn`   whether a GRU/LSTM layer and a batch's mask would get the cuDNN kernel
 - :mod:`utils.data_parallel` ``MirroredStrategy`` on logical CPU devices, checked against one

@@ -100,11 +100,12 @@ def build_dir() -> Path:
     return root / "quick" if is_quick() else root
 
 
-def set_seed(seed: int = SEED) -> None:
+def set_seed(seed: int = SEED, *, deterministic: bool = True) -> None:
     """Seed Python, NumPy and TensorFlow, and make TensorFlow's CPU ops deterministic.
 
     Call it at the top of every notebook and before building each model whose numbers the
-    prose quotes.
+    prose quotes. ``deterministic=False`` seeds without turning op determinism on (it cannot be
+    turned off again in a process, and while it is on Keras ignores ``jit_compile``).
     """
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise TypeError(f"seed must be a non-negative int; got {seed!r}")
@@ -118,7 +119,8 @@ def set_seed(seed: int = SEED) -> None:
     except ImportError:  # pragma: no cover - TensorFlow is pinned, but keep utils importable
         return
     keras.utils.set_random_seed(seed)
-    tf.config.experimental.enable_op_determinism()
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
 
 
 def cpu_model() -> str:

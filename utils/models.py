@@ -99,7 +99,10 @@ class ModelConfig:
 
     ``pad_to_maxlen`` pads every review to ``maxlen`` with ``padding`` (the naive pipeline of
     :doc:`/chapters/06_text_to_tensors`) instead of the recipe's length bucketing;
-    ``train_limit`` trains on the first reviews of the training part only.
+    ``batch_size`` replaces the recipe's (``None`` keeps it); ``train_limit`` trains on the
+    first reviews of the training part only. ``reset_after`` (GRU only) and ``unroll`` are
+    the recurrent layer's own arguments (Keras' defaults; :doc:`/chapters/10_fast_training_on_cpu`
+    measures the others; ``unroll=True`` fixes the input length to ``maxlen``).
     """
 
     description: str = ""
@@ -115,6 +118,8 @@ class ModelConfig:
     embedding_dropout: float = 0.0
     dropout: float = 0.0
     recurrent_dropout: float = 0.0
+    reset_after: bool = True
+    unroll: bool = False
     output_dropout: float = 0.0
     learning_rate: float = 1e-3
     lr_decay: float = 1.0
@@ -122,6 +127,7 @@ class ModelConfig:
     patience: int | None = 1
     pad_to_maxlen: bool = False
     padding: str = "post"
+    batch_size: int | None = None
     train_limit: int | None = None
     seed: int = config.SEED
 
@@ -132,6 +138,11 @@ class ModelConfig:
             raise ValueError(f"pooling must be one of {_POOLINGS}; got {self.pooling!r}")
         if self.padding not in ("pre", "post"):
             raise ValueError(f"padding must be 'pre' or 'post'; got {self.padding!r}")
+        for name in ("mask", "bidirectional", "reset_after", "unroll", "pad_to_maxlen"):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(f"{name} must be a bool; got {getattr(self, name)!r}")
+        if not self.reset_after and self.rnn != "gru":
+            raise ValueError(f"reset_after=False needs rnn='gru'; got {self.rnn!r}")
         if self.pooling != "last" and not self.mask:
             raise ValueError("pooling over time needs mask=True (padding would be pooled)")
         for name in ("units", "num_words", "maxlen", "embedding_dim", "layers", "max_epochs"):
@@ -144,7 +155,7 @@ class ModelConfig:
         if not 0.0 < self.lr_decay <= 1.0 or not self.learning_rate > 0:
             raise ValueError("learning_rate must be positive and lr_decay in (0, 1]; got "
                              f"{self.learning_rate!r}, {self.lr_decay!r}")
-        for name in ("patience", "train_limit"):
+        for name in ("patience", "batch_size", "train_limit"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value <= 0):
                 raise ValueError(f"{name} must be a positive int or None; got {value!r}")
@@ -170,6 +181,17 @@ CONFIGS: dict[str, ModelConfig] = {
     "seed_gru": ModelConfig("GRU(32), the seed's configuration"),
     "seed_gru_dropout": ModelConfig("GRU(32) + embedding dropout 0.5",
                                     embedding_dropout=0.5, max_epochs=10, patience=2),
+    # Chapter 10: the race, the seed's GRU under the seed's set-up and under the book's recipe,
+    # with the same stopping rule, on the first 10,000 training reviews (as chapter 6's models);
+    # and the keras-io example "Bidirectional LSTM on IMDB" with its own schedule (make bench).
+    "seed_setup": ModelConfig("GRU(32), the seed's set-up: batches of 32, pre-padded to 500, "
+                              "no mask", mask=False, pad_to_maxlen=True, padding="pre",
+                              batch_size=32, train_limit=10_000),
+    "seed_recipe": ModelConfig("GRU(32), the book's recipe", train_limit=10_000),
+    "keras_io": ModelConfig("keras-io: two Bidirectional(LSTM(64))", rnn="lstm", units=64,
+                            num_words=20_000, maxlen=200, embedding_dim=128, mask=False,
+                            bidirectional=True, layers=2, pad_to_maxlen=True, padding="pre",
+                            batch_size=32, max_epochs=2, patience=None),
     # Chapter 9: the comparison table (same data, recipe and early stopping).
     "simple_rnn": ModelConfig("SimpleRNN(32)", rnn="simple_rnn"),
     "lstm": ModelConfig("LSTM(32)", rnn="lstm"),
@@ -307,35 +329,46 @@ def effective(cfg: ModelConfig) -> ModelConfig:
 
 
 def recipe_for(cfg: ModelConfig) -> sequences.Recipe:
-    """The batching recipe of a configuration: :data:`utils.sequences.RECIPE`, unless it asks
-    to be padded to ``maxlen``."""
+    """The batching recipe of a configuration: :data:`utils.sequences.RECIPE`, without length
+    bucketing if it asks to be padded to ``maxlen``, with its own batch size if it has one."""
+    recipe = sequences.RECIPE
     if cfg.pad_to_maxlen:
-        return dataclasses.replace(sequences.RECIPE, bucketing=False)
-    return sequences.RECIPE
+        recipe = dataclasses.replace(recipe, bucketing=False)
+    if cfg.batch_size is not None:
+        recipe = dataclasses.replace(recipe, batch_size=cfg.batch_size)
+    return recipe
 
 
-def build(cfg: ModelConfig, steps_per_epoch: int | None = None) -> keras.Model:
+def build(cfg: ModelConfig, steps_per_epoch: int | None = None, *,
+          jit_compile: bool = sequences.RECIPE.jit_compile,
+          deterministic: bool = True) -> keras.Model:
     """The (compiled) Keras model of a configuration, freshly initialised from ``cfg.seed``.
 
     ``steps_per_epoch`` (batches per epoch) is needed when ``cfg.lr_decay < 1``.
+    ``jit_compile=True`` asks for XLA, which Keras ignores while TensorFlow's op determinism is
+    on; ``deterministic=False`` seeds without turning it on (for a fresh process that measures
+    XLA, see :func:`utils.throughput.measure_in_subprocess`).
 
     Input: int ids ``(batch, time)``; output: the probability of *positive*, ``(batch, 1)``.
     The layers are named ``embedding``, ``rnn_1`` ... ``rnn_<layers>`` and ``output``.
     """
     if not isinstance(cfg, ModelConfig):
         raise TypeError(f"cfg must be a ModelConfig; got {type(cfg).__name__}")
-    config.set_seed(cfg.seed)
+    config.set_seed(cfg.seed, deterministic=deterministic)
     layers = keras.layers
-    inputs = keras.Input(shape=(None,), dtype="int32", name="ids")
+    inputs = keras.Input(shape=(cfg.maxlen if cfg.unroll else None,), dtype="int32",
+                         name="ids")
     x = layers.Embedding(cfg.num_words, cfg.embedding_dim, mask_zero=cfg.mask,
                          name="embedding")(inputs)
     if cfg.embedding_dropout:
         x = layers.SpatialDropout1D(cfg.embedding_dropout, name="embedding_dropout")(x)
     rnn_class = getattr(layers, _RNNS[cfg.rnn])
+    options = {"reset_after": cfg.reset_after} if cfg.rnn == "gru" else {}
     for i in range(1, cfg.layers + 1):
         sequences_out = i < cfg.layers or cfg.pooling != "last"
         rnn = rnn_class(cfg.units, return_sequences=sequences_out, dropout=cfg.dropout,
-                        recurrent_dropout=cfg.recurrent_dropout, name=f"rnn_{i}")
+                        recurrent_dropout=cfg.recurrent_dropout, unroll=cfg.unroll,
+                        name=f"rnn_{i}", **options)
         if cfg.bidirectional:
             rnn = layers.Bidirectional(rnn, name=f"rnn_{i}")
         x = rnn(x)
@@ -359,8 +392,7 @@ def build(cfg: ModelConfig, steps_per_epoch: int | None = None) -> keras.Model:
             cfg.learning_rate, decay_steps=steps_per_epoch, decay_rate=cfg.lr_decay,
             staircase=True)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate),
-                  loss="binary_crossentropy", metrics=["accuracy"],
-                  jit_compile=sequences.RECIPE.jit_compile)
+                  loss="binary_crossentropy", metrics=["accuracy"], jit_compile=jit_compile)
     return model
 
 
