@@ -69,6 +69,13 @@ def test_throughput_rates_and_round_trip():
     assert t.useful_gflops == pytest.approx(0.6 * t.gflops)
     assert t.epoch_seconds(2_000) == 10.0
     assert tp.Throughput.from_dict(t.to_dict()) == t
+    assert t.tokens_per_second_range == (150.0, 300.0)
+    # Against a run twice as fast with passes of 1.0-1.5 s (400-600 tokens/s).
+    other = tp.Throughput(timing.Timing((1.0, 1.5, 1.5)), 1.0, real_tokens=600,
+                          padded_tokens=1000, step_flops=100, batches=2, reviews=10)
+    assert t.ratio_range(other) == (150.0 / 600.0, 300.0 / 400.0)
+    low, high = t.ratio_range(t)
+    assert low < 1 < high
 
 
 def test_measure_training_on_a_tiny_model():

@@ -99,14 +99,18 @@ def machine() -> dict:
 # --------------------------------------------------------------------------------------------
 
 
+def _rates(result: tp.Throughput) -> dict:
+    """Tokens per second of the slowest, the median and the fastest pass."""
+    slowest, fastest = result.tokens_per_second_range
+    return {"min": slowest, "median": result.tokens_per_second, "max": fastest}
+
+
 def _row(lever: str, setting: setups.Setting, result: tp.Throughput, peak_gflops: float) -> dict:
     seconds = result.timing
-    rates = {"min": result.real_tokens / seconds.max, "median": result.tokens_per_second,
-             "max": result.real_tokens / seconds.min}
     return {
         "lever": lever,
         "setting": setting.label,
-        "tokens_per_second": rates,
+        "tokens_per_second": _rates(result),
         "gflops": {"min": result.flops / seconds.max / 1e9, "median": result.gflops,
                    "max": result.flops / seconds.min / 1e9},
         "fraction_of_peak": result.gflops / peak_gflops,
@@ -252,9 +256,7 @@ def bench_jax(*, repeats: int, n_reviews: int) -> dict:
                 batches, variants=[kwargs], python=exe, env=env, deterministic=deterministic,
                 repeats=repeats)
             rows.append({"batches": label, "backend": backend,
-                         "tokens_per_second": {"min": result.real_tokens / result.timing.max,
-                                               "median": result.tokens_per_second,
-                                               "max": result.real_tokens / result.timing.min},
+                         "tokens_per_second": _rates(result),
                          "first_step_seconds": result.first_step_seconds,
                          "info": result.info})
             print(f"  {label}, {backend}: {result.tokens_per_second:,.0f} tokens/s",

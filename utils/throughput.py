@@ -168,6 +168,18 @@ class Throughput:
         return self.real_tokens / self.timing.median
 
     @property
+    def tokens_per_second_range(self) -> tuple[float, float]:
+        """Tokens per second of the slowest and of the fastest pass."""
+        return self.real_tokens / self.timing.max, self.real_tokens / self.timing.min
+
+    def ratio_range(self, other: Throughput) -> tuple[float, float]:
+        """The range of this rate over ``other``'s that the spread of both allows: this one's
+        slowest pass over the other's fastest, and its fastest over the other's slowest."""
+        lo, hi = self.tokens_per_second_range
+        other_lo, other_hi = other.tokens_per_second_range
+        return lo / other_hi, hi / other_lo
+
+    @property
     def flops(self) -> float:
         """Training FLOPs of one pass: every padded cell is a step the network computes."""
         return float(TRAINING_FLOPS_FACTOR * self.step_flops * self.padded_tokens)
