@@ -264,3 +264,16 @@ def test_real_split_holds_out_whole_movies():
     np.testing.assert_array_equal(splits["val"][1], y_train[val])
     np.testing.assert_array_equal(splits["train"][1], y_train[train])
     assert abs(splits["val"][1].mean() - 0.5) <= 0.01
+
+
+def test_building_a_model_does_not_import_tensorflow_text_ops():
+    # make bench builds the seed's GRU through utils.models in a venv with Keras' JAX backend
+    # and no TensorFlow: utils.text (TensorFlow string ops) is imported only where it is used.
+    import subprocess
+    import sys
+
+    code = ("import sys, utils.models as m; m.build(m.CONFIGS['seed_gru']); "
+            "assert 'utils.text' not in sys.modules, 'utils.models imported utils.text'")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]

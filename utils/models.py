@@ -32,7 +32,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from utils import config, data, sequences, text
+from utils import config, data, sequences
 
 __all__ = [
     "CONFIGS",
@@ -634,6 +634,9 @@ def export_end_to_end(result: TrainedModel) -> Path:
     out. Returns the ``.keras`` path (next to the model, ``<name>-<key>.end_to_end.keras``)."""
     if not isinstance(result, TrainedModel):
         raise TypeError(f"result must be a TrainedModel; got {type(result).__name__}")
+    from utils import text  # TensorFlow string ops: imported here, so that building a model
+    #                         needs no TensorFlow (make bench builds it under Keras' JAX backend)
+
     path = result.path.with_suffix(".end_to_end.keras")
     cfg = result.config
     vectorizer = text.review_vectorizer(cfg.num_words, cfg.maxlen, sequences.RECIPE.truncating)
@@ -646,6 +649,8 @@ def export_end_to_end(result: TrainedModel) -> Path:
 
 def load_end_to_end(path: str | os.PathLike) -> keras.Model:
     """Load an end-to-end model saved by :func:`export_end_to_end`, in Keras' safe mode."""
+    from utils import text  # noqa: F401  registers the vectorizer's Keras objects
+
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no saved model at {path}")
