@@ -206,7 +206,11 @@ CONFIGS: dict[str, ModelConfig] = {
     "best_candidate": ModelConfig(
         "bidirectional GRU(64) + max and mean pooling, 30,000 words, dropout",
         units=64, bidirectional=True, pooling="max_mean", num_words=30_000, embedding_dim=64,
-        embedding_dropout=0.5, output_dropout=0.5, learning_rate=2e-3, lr_decay=0.5),
+        embedding_dropout=0.5, output_dropout=0.5, learning_rate=3e-3, lr_decay=0.5,
+        # Batches of 256 and a larger step, chosen on validation: three seeds reached 87.0-87.2 %
+        # (a mean of 86.7 % with batches of 128 and 2e-3) in 85-104 s of training per seed
+        # (113-170 s in earlier builds), 2026-12-02.
+        batch_size=256),
 }
 
 #: The seeds over which a model's accuracy is reported as mean ± sd (seed 0 is the model itself).
