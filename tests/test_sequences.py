@@ -103,6 +103,27 @@ def test_recipe_validates_its_fields():
         Recipe(truncating="both")
     with pytest.raises(TypeError, match="bucketing"):
         Recipe(bucketing=1)
+    with pytest.raises(ValueError, match="length_multiple"):
+        Recipe(length_multiple=0)
+
+
+def test_batch_length_rounds_up_to_the_multiple_and_stops_at_maxlen():
+    rounded = Recipe(length_multiple=64)
+    assert [sequences.batch_length(n, 500, rounded) for n in (1, 64, 65, 449, 500)] == \
+        [64, 64, 128, 500, 500]
+    assert sequences.batch_length(37, 500) is None  # the recipe: the longest review
+    assert sequences.batch_length(37, 500, Recipe(bucketing=False)) == 500
+
+
+def test_make_dataset_rounds_bucketed_lengths():
+    rng = np.random.default_rng(2)
+    seqs = _seqs(rng.integers(1, 40, size=50))
+    recipe = Recipe(batch_size=8, pool_batches=2, length_multiple=16)
+    xs = [x.numpy() for x, _ in sequences.make_dataset(seqs, np.zeros(50), maxlen=30,
+                                                        shuffle=True, seed=3, recipe=recipe)]
+    assert {x.shape[1] for x in xs} <= {16, 30}
+    for x in xs:  # padded only as far as the rounding needs
+        assert (x != 0).sum(axis=1).max() > x.shape[1] - 16
 
 
 def test_make_dataset_bucketed_batches_and_order():

@@ -20,16 +20,24 @@ def test_levers_are_well_formed(monkeypatch, quick):
     monkeypatch.setenv("GRU_BOOK_QUICK", quick)
     levers = setups.levers()
     assert {"batch size", "padding", "truncation", "reset_after", "unroll",
-            "recurrent_dropout", "jit_compile", "threads"} <= set(levers)
+            "recurrent_dropout", "jit_compile", "threads", "op determinism"} <= set(levers)
     for name, settings in levers.items():
         assert len(settings) >= 2, name
         assert len({s.label for s in settings}) == len(settings), name
         isolated = {s.isolated for s in settings}
-        expected = {"jit_compile": {True}, "threads": {True}}.get(name, {False})
+        expected = {"jit_compile": {True}, "threads": {True},
+                    "op determinism": {True}}.get(name, {False})
         assert isolated == expected, name
     for s in levers["unroll"]:
         assert s.model["maxlen"] == s.maxlen and not s.recipe.bucketing
-    assert [s.model["jit_compile"] for s in levers["jit_compile"]] == [False, True]
+    assert [s.model["jit_compile"] for s in levers["jit_compile"]] == [False, True] * 2
+    # Shape caching: the last two rows are the recipe's batches with rounded lengths.
+    for s in levers["jit_compile"][2:]:
+        assert s.recipe == seqs.Recipe(length_multiple=setups.ROUND_LENGTHS_TO)
+    # Op determinism: the recipe with and without it; "on" is the threads lever's default.
+    on, off = levers["op determinism"]
+    assert (on.deterministic, off.deterministic) == (True, False)
+    assert on.key() == levers["threads"][-1].key() and off.key() != on.key()
     assert len(levers["batch size"]) == (2 if quick == "1" else 5)
     assert setups.NAIVE.recipe.batch_size == 32 and not setups.NAIVE.recipe.bucketing
     assert setups.BOOK.recipe == seqs.RECIPE

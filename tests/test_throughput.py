@@ -91,6 +91,16 @@ def test_measure_training_on_a_tiny_model():
         tp.measure_training(model, [(x, y)])
 
 
+def test_sample_batches_rounds_lengths_like_make_dataset():
+    x, y = _reviews(n=64)
+    plain = tp.sample_batches(x, y, maxlen=30, recipe=seqs.Recipe(batch_size=16), n_batches=3)
+    rounded = tp.sample_batches(x, y, maxlen=30, n_batches=3,
+                                recipe=seqs.Recipe(batch_size=16, length_multiple=8))
+    assert rounded.real_tokens == plain.real_tokens  # the same reviews
+    assert all(b.shape[1] in (8, 16, 24, 30) for b in rounded.x)
+    assert rounded.padded_tokens >= plain.padded_tokens
+
+
 def test_seed_model_is_the_seed_model_of_utils_models():
     from utils import models
 
@@ -121,6 +131,11 @@ def test_measure_in_subprocess_sets_threads_and_jit():
     assert off.info["threads"] == on.info["threads"] == [1, 1]
     assert (off.info["jit_compile"], on.info["jit_compile"]) == (False, True)
     assert on.real_tokens == batches.real_tokens and on.timing.min > 0
+    # Same batches, same steps, same seed: op determinism on gives the same weights.
+    again = tp.measure_in_subprocess(batches, variants=[{**tiny, "jit_compile": False}],
+                                     deterministic=True, repeats=1, warmup=1)[0]
+    assert len(off.info["weights_sha256"]) == 64
+    assert again.info["weights_sha256"] == off.info["weights_sha256"]
     with pytest.raises(ValueError, match="intra_op_threads"):
         tp.measure_in_subprocess(batches, intra_op_threads=-1)
     with pytest.raises(TypeError, match="variants"):

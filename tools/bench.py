@@ -229,9 +229,10 @@ def jax_python(venv: Path | None = None, *, timeout: float = 1800) -> Path:
 def bench_jax(*, repeats: int, n_reviews: int) -> dict:
     """The seed's GRU under TensorFlow and under JAX, on the same batches, in fresh processes.
 
-    Two batch sets: padded to 500 (one shape: what XLA likes) and the book's bucketed batches
-    (a new shape per length: JAX compiles each; the first pass pays for it, later passes do
-    not, so compare min with max).
+    Three batch sets: padded to 500 (one shape: what XLA likes), the book's bucketed batches
+    (a new shape per length: XLA and JAX compile each, during the warm-up of
+    :func:`utils.throughput.measure_training`), and bucketed batches with lengths rounded up to
+    a multiple of :data:`utils.setups.ROUND_LENGTHS_TO` (a few shapes).
     """
     from utils import models
     from utils import sequences as seqs
@@ -243,8 +244,11 @@ def bench_jax(*, repeats: int, n_reviews: int) -> dict:
     x, y = models.imdb_splits(10_000)["train"]
     padded = seqs.Recipe(batch_size=seqs.RECIPE.batch_size, bucketing=False)
     rows = []
+    rounded = dataclasses.replace(seqs.RECIPE, length_multiple=setups.ROUND_LENGTHS_TO)
     for label, recipe, full_only in (("padded to 500", padded, True),
-                                     ("bucketed (book's recipe)", seqs.RECIPE, False)):
+                                     ("bucketed (book's recipe)", seqs.RECIPE, False),
+                                     (f"bucketed, rounded to {setups.ROUND_LENGTHS_TO}",
+                                      rounded, False)):
         n_batches = -(-n_reviews // recipe.batch_size)
         batches = tp.sample_batches(x, y, maxlen=500, recipe=recipe, n_batches=n_batches,
                                     full_only=full_only)

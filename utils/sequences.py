@@ -26,6 +26,7 @@ __all__ = [
     "PAD",
     "RECIPE",
     "Recipe",
+    "batch_length",
     "dataset_order",
     "lengths",
     "length_batches",
@@ -61,6 +62,9 @@ class Recipe:
         pool_batches: with bucketing, reviews are shuffled, cut into pools of this many batches,
             sorted by length inside each pool and batched; then the batches are shuffled. Larger
             pools waste less padding, smaller ones mix lengths more.
+        length_multiple: with bucketing, each batch is padded to its longest review rounded up
+            to a multiple of this (at most ``maxlen``), so that an epoch has only a few batch
+            shapes: XLA compiles each new shape once. 1 pads to the longest review.
         jit_compile: passed to ``model.compile`` (XLA).
         predict_batch_size: reviews per batch when only predicting (no gradients to keep, so
             larger batches are cheaper per review).
@@ -70,6 +74,7 @@ class Recipe:
     truncating: str = "pre"
     bucketing: bool = True
     pool_batches: int = 50
+    length_multiple: int = 1
     jit_compile: bool = False
     predict_batch_size: int = 512
 
@@ -77,6 +82,7 @@ class Recipe:
         _check_positive_int("batch_size", self.batch_size)
         _check_positive_int("predict_batch_size", self.predict_batch_size)
         _check_positive_int("pool_batches", self.pool_batches)
+        _check_positive_int("length_multiple", self.length_multiple)
         if self.truncating not in _TRUNCATING:
             raise ValueError(f"truncating must be 'pre' or 'post'; got {self.truncating!r}")
         for name in ("bucketing", "jit_compile"):
@@ -155,6 +161,18 @@ def pad_batch(
         return np.zeros((0, length), dtype=np.int32)
     return keras.utils.pad_sequences(arrays, maxlen=length, dtype="int32", padding=padding,
                                      value=PAD)
+
+
+def batch_length(longest: int, maxlen: int, recipe: Recipe = RECIPE) -> int | None:
+    """The length a batch whose longest review has ``longest`` ids is padded to under
+    ``recipe``: ``maxlen`` without bucketing; with bucketing ``None`` (its longest review) or,
+    for ``recipe.length_multiple > 1``, ``longest`` rounded up to that multiple, at most
+    ``maxlen``."""
+    if not recipe.bucketing:
+        return maxlen
+    if recipe.length_multiple == 1:
+        return None
+    return min(-(-max(longest, 1) // recipe.length_multiple) * recipe.length_multiple, maxlen)
 
 
 def length_batches(
@@ -265,7 +283,6 @@ def make_dataset(
     if padding not in _PADDING:
         raise ValueError(f"padding must be 'pre' or 'post'; got {padding!r}")
     lens = np.array([len(a) for a in arrays], dtype=np.int64)
-    fixed = None if recipe.bucketing else maxlen
     rng = np.random.default_rng(seed)
 
     def batches():
@@ -274,7 +291,8 @@ def make_dataset(
 
     def generate():
         for b in batches():
-            x = pad_batch([arrays[i] for i in b], length=fixed, padding=padding)
+            length = batch_length(int(lens[b].max(initial=0)), maxlen, recipe)
+            x = pad_batch([arrays[i] for i in b], length=length, padding=padding)
             yield (x, y[b]) if labels is not None else x
 
     x_spec = tf.TensorSpec((None, None), tf.int32)

@@ -10,6 +10,7 @@ bench`` measure the same things.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -27,8 +28,10 @@ from utils.throughput import (
 )
 from utils.timing import positive_int
 
-__all__ = ["BOOK", "NAIVE", "Setting", "levers", "measure_settings"]
+__all__ = ["BOOK", "NAIVE", "ROUND_LENGTHS_TO", "Setting", "levers", "measure_settings"]
 
+#: The multiple that the shape-caching rows round each bucketed batch's length up to.
+ROUND_LENGTHS_TO = 64
 
 
 
@@ -115,9 +118,18 @@ def levers() -> dict[str, list[Setting]]:
         for t in pick(full=(16, 32), quick=(16,)) for u in (False, True)]
     out["recurrent_dropout"] = [Setting(f"recurrent_dropout={r}", recipe,
                                         model={"recurrent_dropout": r}) for r in (0.0, 0.2)]
+    rounded = dataclasses.replace(recipe, length_multiple=ROUND_LENGTHS_TO)
     out["jit_compile"] = [
-        Setting(f"padded to 500, jit_compile={j}", padded, model={"jit_compile": j},
-                deterministic=False, full_only=True) for j in (False, True)]
+        *(Setting(f"padded to 500, jit_compile={j}", padded, model={"jit_compile": j},
+                  deterministic=False, full_only=True) for j in (False, True)),
+        # Shape caching: bucketed, but lengths rounded up so that XLA sees a few shapes.
+        *(Setting(f"rounded to {ROUND_LENGTHS_TO}, jit_compile={j}", rounded,
+                  model={"jit_compile": j}, deterministic=False) for j in (False, True))]
+    # What op determinism costs and changes: the recipe with and without it, each in a fresh
+    # process (the thread lever's default row is the first).
+    out["op determinism"] = [
+        Setting(f"op determinism {'on' if d else 'off'}", recipe, threads=(0, 0),
+                deterministic=d) for d in (True, False)]
     out["threads"] = [
         *(Setting(f"intra_op={a}, inter_op={b}", recipe, threads=(a, b))
           for a, b in pick(full=((1, 1), (1, 2)), quick=((1, 1),))),

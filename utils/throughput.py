@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import logging
 import os
 import sys
@@ -131,8 +132,8 @@ def sample_batches(
         raise ValueError(f"n_batches={n_batches} is more than the {len(epoch)} batches of an "
                          "epoch")
     chosen = [epoch[i] for i in sorted(rng.choice(len(epoch), n_batches, replace=False))]
-    fixed = None if recipe.bucketing else maxlen
-    xs = tuple(seqs.pad_batch([arrays[i] for i in b], length=fixed, padding=padding)
+    xs = tuple(seqs.pad_batch([arrays[i] for i in b], padding=padding,
+                              length=seqs.batch_length(int(lens[b].max()), maxlen, recipe))
                for b in chosen)
     ys = tuple(y[b] for b in chosen)
     real = int(sum(lens[b].sum() for b in chosen))
@@ -236,8 +237,10 @@ def measure_training(model, batches: Batches, *, repeats: int = 3, warmup: int =
 
     The warm-up trains on the first ``warmup`` batches (the first step traces the training
     function, and compiles it under ``jit_compile``; a second batch of another shape makes
-    TensorFlow trace once more for variable shapes). The weights change while we time: that
-    does not change the work of a step.
+    TensorFlow trace once more for variable shapes). Under ``jit_compile`` it also trains once
+    on a batch of each other shape, since XLA compiles each new shape: the timed passes
+    measure compiled steps, and ``first_step_seconds`` what compiling one shape costs. The
+    weights change while we time: that does not change the work of a step.
     """
     import keras
 
@@ -254,6 +257,12 @@ def measure_training(model, batches: Batches, *, repeats: int = 3, warmup: int =
         for i in range(1, warmup):
             x, y = batches.x[i % len(batches)], batches.y[i % len(batches)]
             model.train_on_batch(x[: max(len(x) - 1, 1)], y[: max(len(y) - 1, 1)])
+        if model.jit_compile:
+            shapes = {batches.x[0].shape}
+            for x, y in zip(batches.x, batches.y):
+                if x.shape not in shapes:
+                    shapes.add(x.shape)
+                    model.train_on_batch(x, y)
 
         def one_pass():
             for x, y in zip(batches.x, batches.y):
@@ -359,8 +368,11 @@ def _worker(spec: dict) -> list[dict]:
         model = seed_model(**kwargs, deterministic=spec["deterministic"])
         result = measure_training(model, batches, repeats=spec["repeats"],
                                   warmup=spec["warmup"])
+        # Same batches, same steps, same seed: equal digests mean bit-identical training.
+        digest = hashlib.sha256(b"".join(np.asarray(w).tobytes()
+                                         for w in model.get_weights())).hexdigest()
         info = {"backend": keras.backend.backend(), "jit_compile": bool(model.jit_compile),
-                "keras": keras.__version__}
+                "keras": keras.__version__, "weights_sha256": digest}
         if backend == "tensorflow":
             info["threads"] = [tf.config.threading.get_intra_op_parallelism_threads(),
                                tf.config.threading.get_inter_op_parallelism_threads()]
