@@ -244,11 +244,10 @@ def bench_jax(*, repeats: int, n_reviews: int) -> dict:
     x, y = models.imdb_splits(10_000)["train"]
     padded = seqs.Recipe(batch_size=seqs.RECIPE.batch_size, bucketing=False)
     rows = []
-    rounded = dataclasses.replace(seqs.RECIPE, length_multiple=setups.ROUND_LENGTHS_TO)
     for label, recipe, full_only in (("padded to 500", padded, True),
                                      ("bucketed (book's recipe)", seqs.RECIPE, False),
                                      (f"bucketed, rounded to {setups.ROUND_LENGTHS_TO}",
-                                      rounded, False)):
+                                      setups.ROUNDED, False)):
         n_batches = -(-n_reviews // recipe.batch_size)
         batches = tp.sample_batches(x, y, maxlen=500, recipe=recipe, n_batches=n_batches,
                                     full_only=full_only)

@@ -28,10 +28,13 @@ from utils.throughput import (
 )
 from utils.timing import positive_int
 
-__all__ = ["BOOK", "NAIVE", "ROUND_LENGTHS_TO", "Setting", "levers", "measure_settings"]
+__all__ = ["BOOK", "NAIVE", "ROUNDED", "ROUND_LENGTHS_TO", "Setting", "levers",
+           "measure_settings"]
 
 #: The multiple that the shape-caching rows round each bucketed batch's length up to.
 ROUND_LENGTHS_TO = 64
+#: The book's recipe with bucketed lengths rounded up to :data:`ROUND_LENGTHS_TO` (few shapes).
+ROUNDED = dataclasses.replace(seqs.RECIPE, length_multiple=ROUND_LENGTHS_TO)
 
 
 
@@ -118,12 +121,11 @@ def levers() -> dict[str, list[Setting]]:
         for t in pick(full=(16, 32), quick=(16,)) for u in (False, True)]
     out["recurrent_dropout"] = [Setting(f"recurrent_dropout={r}", recipe,
                                         model={"recurrent_dropout": r}) for r in (0.0, 0.2)]
-    rounded = dataclasses.replace(recipe, length_multiple=ROUND_LENGTHS_TO)
     out["jit_compile"] = [
         *(Setting(f"padded to 500, jit_compile={j}", padded, model={"jit_compile": j},
                   deterministic=False, full_only=True) for j in (False, True)),
         # Shape caching: bucketed, but lengths rounded up so that XLA sees a few shapes.
-        *(Setting(f"rounded to {ROUND_LENGTHS_TO}, jit_compile={j}", rounded,
+        *(Setting(f"rounded to {ROUND_LENGTHS_TO}, jit_compile={j}", ROUNDED,
                   model={"jit_compile": j}, deterministic=False) for j in (False, True))]
     # What op determinism costs and changes: the recipe with and without it, each in a fresh
     # process (the thread lever's default row is the first).
