@@ -74,6 +74,13 @@ def test_recipe_for_follows_padding_and_batch_size():
         dataclasses.replace(b, description="")
     assert dataclasses.replace(b, train_limit=None, description="") == \
         dataclasses.replace(models.CONFIGS["seed_gru"], description="")
+    # The larger batch changes the batch and (linear scaling) the learning rate only.
+    big = models.CONFIGS["seed_recipe_256"]
+    assert big.batch_size == 2 * sequences.RECIPE.batch_size
+    assert big.learning_rate == 2 * b.learning_rate
+    assert dataclasses.replace(big, description="", batch_size=None,
+                               learning_rate=b.learning_rate) == \
+        dataclasses.replace(b, description="")
 
 
 def test_keras_io_config_is_the_keras_io_example():
