@@ -152,9 +152,8 @@ def bench_throughput(*, repeats: int, n_reviews: int) -> dict:
 #: The race: the seed's GRU under the seed's set-up, under the book's recipe and under the recipe
 #: with batches of 256 (same model, data and stopping rule); then, on all training reviews, the
 #: seed's GRU with the recipe, the keras-io example for its two epochs and chapter 9's best GRU,
-#: each trained by
-#: ``utils.models.trained`` for its own schedule (models the book has trained come from its cache,
-#: with the times and the machine of that training).
+#: each trained by ``utils.models.trained`` for its own schedule (models the book has trained
+#: come from its cache, with the times and the machine of that training).
 RACE = ("seed_setup", "seed_recipe", "seed_recipe_256", "seed_gru", "keras_io",
         "best_candidate")
 
