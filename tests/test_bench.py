@@ -162,6 +162,8 @@ def _results():
                                                   "accuracy": 0.87},
                      "recipe_over_batch256_seconds": {"value": 1.8, "low": 0.94,
                                                       "high": 3.2, "accuracy": 0.8},
+                     "recipe_over_xla_seconds": {"value": 1.05, "low": 0.6, "high": 1.9,
+                                                 "accuracy": 0.857},
                      "book_faster_than_keras_io": 4.2},
             "jax": {"skipped": "JAX could not be installed: offline"},
             "book": {"command": "make book", "cold_seconds": 1800.0, "cold_returncode": 0,
@@ -179,6 +181,7 @@ def test_render_markdown_shows_every_section():
     assert "| book's recipe | 2 | not reached | 87.00% | 40 | 50 | 86.50% |" in md
     assert "**3.0×** the recipe's time to 87.0% validation accuracy (2.5–3.5×" in md
     assert "the time of batches of 256 (twice the learning rate) to 80.0% (0.94–3.20×)" in md
+    assert "the time of the recipe under XLA (compiling included) to 85.7% (0.60–1.90×)" in md
     assert "offline" in md
     assert "from an empty cache: 1800 s" in md and "prose edit: 30 s" in md
     assert "Sections that failed: broken" in md

@@ -24,6 +24,13 @@ def test_counts_difference_and_exact_p_value():
     assert compare.mcnemar(*_pair(80, 5, 15, 0)).verdict() == "worse"
 
 
+def test_phrase_names_the_winner_only_beyond_noise():
+    better = compare.mcnemar(*_pair(80, 15, 5, 0))
+    assert better.phrase("A", "B") == "10.0 points apart in favour of A, beyond noise"
+    assert compare.mcnemar(*_pair(80, 5, 15, 0)).phrase("A", "B").endswith("of B, beyond noise")
+    assert better.phrase("A", "B", alpha=0.01) == "within noise of each other"
+
+
 def test_agreement_on_every_example_is_no_evidence():
     result = compare.mcnemar(*_pair(70, 0, 0, 30))
     assert result.p_value == 1.0 and result.verdict() == "within noise"

@@ -59,6 +59,11 @@ def test_model_config_rejects_bad_values(kwargs, match):
         ModelConfig(**kwargs)
 
 
+def test_model_config_flags_must_be_bools():
+    with pytest.raises(TypeError, match="jit_compile"):
+        ModelConfig(jit_compile=1)
+
+
 def test_recipe_for_follows_padding_and_batch_size():
     from utils import sequences
 
@@ -81,6 +86,12 @@ def test_recipe_for_follows_padding_and_batch_size():
     assert dataclasses.replace(big, description="", batch_size=None,
                                learning_rate=b.learning_rate) == \
         dataclasses.replace(b, description="")
+    # XLA: the recipe, compiled, on lengths rounded up to a few shapes; nothing else changes.
+    xla = models.CONFIGS["seed_gru_xla"]
+    assert models.recipe_for(xla) == dataclasses.replace(
+        sequences.RECIPE, jit_compile=True, length_multiple=sequences.ROUND_LENGTHS_TO)
+    assert dataclasses.replace(xla, description="", jit_compile=False) == \
+        dataclasses.replace(models.CONFIGS["seed_gru"], description="")
 
 
 def test_keras_io_config_is_the_keras_io_example():
@@ -284,3 +295,24 @@ def test_building_a_model_does_not_import_tensorflow_text_ops():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_xla_models_train_in_a_fresh_process_reproducibly(tmp_path, monkeypatch):
+    # This process has op determinism on (set_seed), so Keras would ignore jit_compile here:
+    # trained() trains an XLA configuration in a fresh process, then loads it. Two fresh
+    # processes train the same weights (real reviews, a tiny model).
+    config.set_seed()
+    cfg = ModelConfig("tiny, XLA", embedding_dim=8, units=6, maxlen=40, max_epochs=2,
+                      patience=None, train_limit=256, jit_compile=True)
+    runs = []
+    for folder in ("a", "b"):
+        monkeypatch.setattr(models, "cache_dir", lambda f=folder: tmp_path / f)
+        runs.append(models.trained(cfg, verbose=0))
+    first, second = runs
+    assert not first.from_cache and first.path.parent == tmp_path / "a"
+    assert len(first.epoch_seconds) == 2 and first.history == second.history
+    for a, b in zip(first.model.get_weights(), second.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    # Loaded here, where op determinism is on, it predicts without XLA (and without a warning).
+    assert not first.model.jit_compile
+    assert 0.0 <= first.accuracy("val") <= 1.0

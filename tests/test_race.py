@@ -54,6 +54,17 @@ def test_time_ratio_and_its_bounds():
         race.time_ratio(slow, fast, 0.9)
 
 
+def test_ratio_sentence_follows_the_bounds():
+    sooner = race.Ratio(value=4.6, low=3.0, high=7.2, accuracy=0.8)
+    assert sooner.sentence("S", "F") == ("F got there 4.6 times sooner (3.0 to 7.2 times, "
+                                         "given the spread of the epoch times)")
+    first = race.Ratio(value=0.5, low=0.4, high=0.8, accuracy=0.8)
+    assert first.sentence("S", "F") == "S got there first; F took 2.0 times as long"
+    tie = race.Ratio(value=1.04, low=0.58, high=2.01, accuracy=0.8)
+    assert tie.sentence("S", "F").startswith("S took 1.04 times as long as F, but between 0.58")
+    assert tie.sentence("S", "F").endswith("so neither was clearly sooner")
+
+
 def test_summary_is_a_table_row():
     run = _run([0.80, 0.86, 0.85], [10.0, 12.0, 11.0])
     run.name, run.best_epoch, run.val_accuracy = "m", 2, 0.86

@@ -33,6 +33,14 @@ class PairedComparison:
             return "within noise"
         return "better" if self.a_only > self.b_only else "worse"
 
+    def phrase(self, a: str, b: str, alpha: float = 0.05) -> str:
+        """The verdict as prose, naming model A ``a`` and model B ``b``: "within noise of each
+        other", or how many points apart and in whose favour, beyond noise."""
+        if self.verdict(alpha) == "within noise":
+            return "within noise of each other"
+        winner = a if self.verdict(alpha) == "better" else b
+        return f"{abs(self.difference) * 100:.1f} points apart in favour of {winner}, beyond noise"
+
 
 def mcnemar(correct_a, correct_b) -> PairedComparison:
     """Compare two classifiers from their per-example correctness on the same examples.

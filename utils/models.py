@@ -25,6 +25,7 @@ import json
 import os
 import tempfile
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,6 +104,12 @@ class ModelConfig:
     first reviews of the training part only. ``reset_after`` (GRU only) and ``unroll`` are
     the recurrent layer's own arguments (Keras' defaults; :doc:`/chapters/10_fast_training_on_cpu`
     measures the others; ``unroll=True`` fixes the input length to ``maxlen``).
+    ``jit_compile=True`` trains with XLA on bucketed batches whose lengths are rounded up to
+    :data:`utils.sequences.ROUND_LENGTHS_TO` (few shapes, so few compilations). Keras allows XLA
+    only while TensorFlow's op determinism is off, and op determinism cannot be turned off in
+    a process that has turned it on, so :func:`trained` trains such a model in a fresh process
+    (``python -m utils.models NAME``) when op determinism is on in its own. XLA's CPU code is
+    deterministic by itself: two fresh processes train the same weights.
     """
 
     description: str = ""
@@ -129,6 +136,7 @@ class ModelConfig:
     padding: str = "post"
     batch_size: int | None = None
     train_limit: int | None = None
+    jit_compile: bool = False
     seed: int = config.SEED
 
     def __post_init__(self):
@@ -138,7 +146,8 @@ class ModelConfig:
             raise ValueError(f"pooling must be one of {_POOLINGS}; got {self.pooling!r}")
         if self.padding not in ("pre", "post"):
             raise ValueError(f"padding must be 'pre' or 'post'; got {self.padding!r}")
-        for name in ("mask", "bidirectional", "reset_after", "unroll", "pad_to_maxlen"):
+        for name in ("mask", "bidirectional", "reset_after", "unroll", "pad_to_maxlen",
+                     "jit_compile"):
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(f"{name} must be a bool; got {getattr(self, name)!r}")
         if not self.reset_after and self.rnn != "gru":
@@ -193,6 +202,10 @@ CONFIGS: dict[str, ModelConfig] = {
     "seed_recipe_256": ModelConfig("GRU(32), the book's recipe with batches of 256 and twice "
                                    "the learning rate", batch_size=256, learning_rate=2e-3,
                                    train_limit=5_000),
+    # The book's recipe with XLA, trained in a fresh process (make bench's race).
+    "seed_gru_xla": ModelConfig("GRU(32), the book's recipe with XLA (lengths rounded up to "
+                                f"{sequences.ROUND_LENGTHS_TO}, no op determinism)",
+                                jit_compile=True),
     "keras_io": ModelConfig("keras-io: two Bidirectional(LSTM(64))", rnn="lstm", units=64,
                             num_words=20_000, maxlen=200, embedding_dim=128, mask=False,
                             bidirectional=True, layers=2, pad_to_maxlen=True, padding="pre",
@@ -258,7 +271,7 @@ def data_spec() -> DataSpec:
     return config.pick(full=DataSpec(20_000, 5_000, 25_000), quick=DataSpec(2_000, 500, 1_000))
 
 
-_SPLITS: dict[int, dict] = {}
+_SPLITS: dict[tuple[int, bool], dict] = {}  # by vocabulary size and quick mode
 
 
 def hold_out_movies(movie_ids: np.ndarray, labels: np.ndarray, n_val: int,
@@ -297,8 +310,9 @@ def imdb_splits(num_words: int = 10_000) -> dict:
         reviews in the training split of :func:`utils.data.load_imdb_text`; and ``"key"``, a hash
         of the contents.
     """
-    if num_words in _SPLITS:
-        return _SPLITS[num_words]
+    memo = (num_words, config.is_quick())
+    if memo in _SPLITS:
+        return _SPLITS[memo]
     spec = data_spec()
     (x_train, y_train), (x_test, y_test) = data.load_imdb(num_words=num_words)
     if spec.n_train + spec.n_val > len(x_train):
@@ -321,7 +335,7 @@ def imdb_splits(num_words: int = 10_000) -> dict:
         h.update(np.array([len(s) for s in xs], dtype=np.int64).tobytes())
         h.update(np.asarray(ys, dtype=np.int64).tobytes())
     out["key"] = h.hexdigest()[:16]
-    _SPLITS[num_words] = out
+    _SPLITS[memo] = out
     return out
 
 
@@ -339,24 +353,28 @@ def effective(cfg: ModelConfig) -> ModelConfig:
 
 def recipe_for(cfg: ModelConfig) -> sequences.Recipe:
     """The batching recipe of a configuration: :data:`utils.sequences.RECIPE`, without length
-    bucketing if it asks to be padded to ``maxlen``, with its own batch size if it has one."""
+    bucketing if it asks to be padded to ``maxlen``, with its own batch size if it has one, and
+    with XLA on lengths rounded up to :data:`utils.sequences.ROUND_LENGTHS_TO` if it asks for
+    ``jit_compile``."""
     recipe = sequences.RECIPE
     if cfg.pad_to_maxlen:
         recipe = dataclasses.replace(recipe, bucketing=False)
     if cfg.batch_size is not None:
         recipe = dataclasses.replace(recipe, batch_size=cfg.batch_size)
+    if cfg.jit_compile:
+        recipe = dataclasses.replace(recipe, jit_compile=True,
+                                     length_multiple=sequences.ROUND_LENGTHS_TO)
     return recipe
 
 
 def build(cfg: ModelConfig, steps_per_epoch: int | None = None, *,
-          jit_compile: bool = sequences.RECIPE.jit_compile,
-          deterministic: bool = True) -> keras.Model:
+          jit_compile: bool | None = None, deterministic: bool = True) -> keras.Model:
     """The (compiled) Keras model of a configuration, freshly initialised from ``cfg.seed``.
 
     ``steps_per_epoch`` (batches per epoch) is needed when ``cfg.lr_decay < 1``.
-    ``jit_compile=True`` asks for XLA, which Keras ignores while TensorFlow's op determinism is
-    on; ``deterministic=False`` seeds without turning it on (for a fresh process that measures
-    XLA, see :func:`utils.throughput.measure_in_subprocess`).
+    ``jit_compile`` (default: the configuration's recipe, :func:`recipe_for`) asks for XLA,
+    which Keras ignores while TensorFlow's op determinism is on; ``deterministic=False`` seeds
+    without turning it on (for a fresh process that measures or trains with XLA).
 
     Input: int ids ``(batch, time)``; output: the probability of *positive*, ``(batch, 1)``.
     The layers are named ``embedding``, ``rnn_1`` ... ``rnn_<layers>`` and ``output``.
@@ -400,6 +418,8 @@ def build(cfg: ModelConfig, steps_per_epoch: int | None = None, *,
         learning_rate = keras.optimizers.schedules.ExponentialDecay(
             cfg.learning_rate, decay_steps=steps_per_epoch, decay_rate=cfg.lr_decay,
             staircase=True)
+    if jit_compile is None:
+        jit_compile = recipe_for(cfg).jit_compile
     model.compile(optimizer=keras.optimizers.Adam(learning_rate),
                   loss="binary_crossentropy", metrics=["accuracy"], jit_compile=jit_compile)
     return model
@@ -561,22 +581,37 @@ def trained(name: str | ModelConfig, *, verbose: int = 2) -> TrainedModel:
     meta_file = path.with_suffix(".json")
     if path.is_file() and meta_file.is_file():
         meta = json.loads(meta_file.read_text())
-        model = keras.saving.load_model(path, safe_mode=True)
+        with warnings.catch_warnings():  # a model trained with XLA, loaded where it is off
+            warnings.filterwarnings("ignore", message="Model doesn't support `jit_compile")
+            model = keras.saving.load_model(path, safe_mode=True)
         return TrainedModel(label, cfg, model, meta["history"], meta["epoch_seconds"],
                             meta["best_epoch"], path, from_cache=True,
                             machine=meta.get("machine", {}))
 
+    recipe = recipe_for(cfg)
+    if recipe.jit_compile and _op_determinism_on():
+        # Keras would silently train without XLA here: train in a fresh process, then load.
+        from utils import fresh_process
+
+        spec = {"name": label} if label != "custom" else {"config": cfg.key_fields()}
+        out = fresh_process.run("utils.models", {**spec, "cache_dir": str(folder)},
+                                timeout=7200)
+        if Path(out["path"]) != path:  # the two processes disagree on the data or the code
+            raise RuntimeError(f"{label}: the fresh process saved {out['path']}, not {path}")
+        return dataclasses.replace(trained(name, verbose=verbose), from_cache=False)
     splits = imdb_splits(cfg.num_words)
     x_train, y_train = splits["train"]
     x_train, y_train = x_train[: cfg.train_limit], y_train[: cfg.train_limit]
     x_val, y_val = splits["val"]
-    recipe = recipe_for(cfg)
     train_ds = sequences.make_dataset(x_train, y_train, maxlen=cfg.maxlen, shuffle=True,
                                       seed=cfg.seed, recipe=recipe, padding=cfg.padding)
     val_ds = sequences.make_dataset(
         x_val, y_val, maxlen=cfg.maxlen, shuffle=False, padding=cfg.padding,
         recipe=dataclasses.replace(recipe, batch_size=recipe.predict_batch_size))
-    model = build(cfg, steps_per_epoch=int(train_ds.cardinality()))
+    model = build(cfg, steps_per_epoch=int(train_ds.cardinality()),
+                  deterministic=not recipe.jit_compile)
+    if model.jit_compile != recipe.jit_compile:  # pragma: no cover - Keras refused XLA
+        raise RuntimeError(f"{label}: Keras did not honour jit_compile={recipe.jit_compile}")
     timer = _EpochTimer()
     callbacks: list[keras.callbacks.Callback] = [timer]
     if cfg.patience is not None:
@@ -685,3 +720,34 @@ def predict_sentiment(texts: Sequence[str], model: keras.Model) -> np.ndarray:
     if not texts:
         return np.zeros(0, dtype=np.float32)
     return np.asarray(model.predict(tf.constant(texts), verbose=0), dtype=np.float32).reshape(-1)
+
+
+def _op_determinism_on() -> bool:
+    from tensorflow.python.framework.config import is_op_determinism_enabled
+
+    return bool(is_op_determinism_enabled())
+
+
+def _worker(spec: dict) -> dict:
+    """Train ``spec["name"]`` of :data:`CONFIGS` (or the configuration ``spec["config"]``, its
+    fields) in this process, into ``spec["cache_dir"]`` if given (default :func:`cache_dir`), as
+    :func:`trained` does; return where it was saved. Run by ``python -m utils.models``."""
+    global cache_dir
+    if spec.get("cache_dir"):
+        folder = Path(spec["cache_dir"])
+        cache_dir = lambda: folder  # noqa: E731 - the folder the caller reads from
+    name = spec["name"] if "name" in spec else ModelConfig(**spec["config"])
+    result = trained(name, verbose=0)
+    return {"path": str(result.path), "jit_compile": bool(result.model.jit_compile),
+            "epoch_seconds": result.epoch_seconds}
+
+
+if __name__ == "__main__":
+    import sys
+
+    from utils import fresh_process
+
+    if len(sys.argv) == 2 and not sys.argv[1].endswith(".json"):  # python -m utils.models NAME
+        print(_worker({"name": sys.argv[1]}))
+        sys.exit(0)
+    sys.exit(fresh_process.serve(_worker))

@@ -52,6 +52,23 @@ class Ratio:
     high: float
     accuracy: float
 
+    def sentence(self, slow: str, fast: str) -> str:
+        """What the ratio says of ``slow`` (the first run) and ``fast`` (the second), decided by
+        its bounds: ``fast`` got there sooner, ``slow`` got there first, or neither was clearly
+        sooner (a clause for the prose, which goes on with the seconds)."""
+
+        def times(r: float) -> str:
+            return f"{r:.1f}" if r >= 2 else f"{r:.2f}"
+
+        if self.low > 1:
+            return (f"{fast} got there {times(self.value)} times sooner ({times(self.low)} to "
+                    f"{times(self.high)} times, given the spread of the epoch times)")
+        if self.high < 1:
+            return f"{slow} got there first; {fast} took {times(1 / self.value)} times as long"
+        return (f"{slow} took {self.value:.2f} times as long as {fast}, but between "
+                f"{self.low:.2f} and {self.high:.2f} times given the spread of the epoch "
+                "times, so neither was clearly sooner")
+
 
 def time_ratio(slow, fast, accuracy: float) -> Ratio:
     """:class:`Ratio` of ``slow``'s seconds to ``accuracy`` over ``fast``'s (both must reach it)."""

@@ -25,6 +25,7 @@ import numpy as np
 __all__ = [
     "PAD",
     "RECIPE",
+    "ROUND_LENGTHS_TO",
     "Recipe",
     "batch_length",
     "dataset_order",
@@ -92,6 +93,8 @@ class Recipe:
 
 #: The recipe every IMDB chapter trains with.
 RECIPE = Recipe()
+#: The multiple that XLA's recipes round each bucketed batch's length up to (few shapes).
+ROUND_LENGTHS_TO = 64
 
 
 def _as_arrays(sequences: Sequence[Sequence[int]], name: str = "sequences") -> list[np.ndarray]:

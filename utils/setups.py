@@ -32,7 +32,7 @@ __all__ = ["BOOK", "NAIVE", "ROUNDED", "ROUND_LENGTHS_TO", "Setting", "levers",
            "measure_settings"]
 
 #: The multiple that the shape-caching rows round each bucketed batch's length up to.
-ROUND_LENGTHS_TO = 64
+ROUND_LENGTHS_TO = seqs.ROUND_LENGTHS_TO
 #: The book's recipe with bucketed lengths rounded up to :data:`ROUND_LENGTHS_TO` (few shapes).
 ROUNDED = dataclasses.replace(seqs.RECIPE, length_multiple=ROUND_LENGTHS_TO)
 

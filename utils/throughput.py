@@ -289,7 +289,7 @@ def model_defaults() -> dict:
     """The arguments of :func:`seed_model` and their values for the seed's GRU."""
     from utils import models
 
-    return {**models.CONFIGS["seed_gru"].key_fields(), "jit_compile": False}
+    return models.CONFIGS["seed_gru"].key_fields()
 
 
 # --------------------------------------------------------------------------------------------
