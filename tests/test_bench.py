@@ -156,6 +156,12 @@ def _results():
             "throughput": {"peak_gflops": {"min": 90.0, "median": 95.0, "max": 100.0,
                                            "n": 1024},
                            "rows": [row], "speedup_book_over_seed": 3.5, "repeats": 5,
+                           "recurrence": {"batch": 128, "units": 32, "steps": 500,
+                                          "gflops": {"min": 13.0, "median": 14.0,
+                                                     "max": 15.0},
+                                          "fraction_of_peak": 0.15,
+                                          "share_of_step_flops": 0.48, "target": 0.2,
+                                          "rest_needed_for_target": 0.29},
                            "reviews_per_setting": 2048},
             "race": {"rows": {"seed_gru": trace}, "common_accuracy": 0.87,
                      "seed_over_recipe_seconds": {"value": 3.0, "low": 2.5, "high": 3.5,
@@ -182,6 +188,9 @@ def test_render_markdown_shows_every_section():
     assert "**3.0×** the recipe's time to 87.0% validation accuracy (2.5–3.5×" in md
     assert "the time of batches of 256 (twice the learning rate) to 80.0% (0.94–3.20×)" in md
     assert "the time of the recipe under XLA (compiling included) to 85.7% (0.60–1.90×)" in md
+    assert "(128×32 by 32×96, 500 steps one after another, forward and backward, XLA): " \
+        "15.0 GFLOP/s, **15.0% of the peak**" in md
+    assert "would have to run at **29%** of the peak." in md
     assert "offline" in md
     assert "from an empty cache: 1800 s" in md and "prose edit: 30 s" in md
     assert "Sections that failed: broken" in md
@@ -215,3 +224,23 @@ def test_recipe_against_peers_takes_the_fastest_other_row_of_the_run():
     got = bench.recipe_against_peers(sections)
     assert got["fastest_peer"] == "backend: jax, bucketed"
     assert bench.recipe_against_peers({}) == {}
+
+
+def test_recurrence_bound_follows_from_the_measured_rate(monkeypatch):
+    from utils import flops
+    from utils.timing import Timing
+
+    # Recurrent products at 10 GFLOP/s against a peak of 100 (10 %).
+    def fake_rate(batch, units, *, repeats):
+        rate = flops.RecurrenceRate(batch, units, 500, Timing((1.0,)))
+        return flops.RecurrenceRate(batch, units, 500, Timing((rate.flops / 10e9,)))
+
+    monkeypatch.setattr(flops, "recurrence_rate", fake_rate)
+    out = bench.recurrence_bound(100.0, repeats=1)
+    part = 2 * 32 * 96 / flops.step_flops("gru", 32, 32)
+    assert out["batch"] == 128 and out["fraction_of_peak"] == pytest.approx(0.10)
+    assert out["share_of_step_flops"] == pytest.approx(part)
+    # Time per unit of work at 20 %: 5; the recurrent part takes part / 0.1 of it.
+    assert out["rest_needed_for_target"] == pytest.approx((1 - part) / (5 - part / 0.1))
+    assert bench.recurrence_bound(100.0, repeats=1, target=0.5)["rest_needed_for_target"] \
+        is None

@@ -79,3 +79,13 @@ def test_matmul_peak_is_a_plausible_rate():
     assert len(peak.timing.seconds) == 3
     assert 0.01 < peak.gflops < 1e5
     assert peak.gflops >= peak.median_gflops
+
+
+def test_recurrence_rate_counts_the_recurrent_products_trained():
+    r = flops.recurrence_rate(batch=4, units=3, steps=5, repeats=2)
+    assert (r.batch, r.units, r.steps) == (4, 3, 5)
+    # Per step a (4, 3) by (3, 9) product, three times over for forward and backward.
+    assert r.flops == flops.TRAINING_FLOPS_FACTOR * 5 * 2 * 4 * 3 * 9
+    assert len(r.timing.seconds) == 2 and r.gflops >= r.median_gflops > 0
+    with pytest.raises(ValueError, match="steps"):
+        flops.recurrence_rate(steps=0)

@@ -138,15 +138,40 @@ def bench_throughput(*, repeats: int, n_reviews: int) -> dict:
                                       min_cells=MIN_CELLS, cache=measured)
         rows.extend(_row(lever, s, r, peak.gflops) for s, r in zip(settings, results))
     naive, book = rows[0], rows[1]
+    print("  the recurrent products alone", flush=True)
     return {
         "peak_gflops": {"min": peak.flops / peak.timing.max / 1e9,
                         "median": peak.median_gflops, "max": peak.gflops, "n": peak.n},
         "rows": rows,
+        "recurrence": recurrence_bound(peak.gflops, repeats=max(5, repeats)),
         "speedup_book_over_seed": book["tokens_per_second"]["median"]
         / naive["tokens_per_second"]["median"],
         "repeats": repeats,
         "reviews_per_setting": n_reviews,
     }
+
+
+def recurrence_bound(peak_gflops: float, *, repeats: int, target: float = 0.2) -> dict:
+    """What the step-after-step part of the seed GRU's training reaches alone, at the recipe's
+    batch size (:func:`utils.flops.recurrence_rate`), and what it implies for ``target``, a
+    share of the peak for the whole training step: the rest of the step (input products, gates,
+    mask, their gradients) would have to run at ``rest_needed_for_target`` of the peak (more
+    than 1: out of reach, ``None``: unreachable whatever the rest does)."""
+    from utils import models
+    from utils import sequences as seqs
+
+    seed = models.CONFIGS["seed_gru"]
+    rate = flops.recurrence_rate(seqs.RECIPE.batch_size, seed.units, repeats=repeats)
+    share = rate.gflops / peak_gflops
+    recurrent_part = 2 * seed.units * 3 * seed.units / flops.step_flops(
+        "gru", seed.embedding_dim, seed.units)
+    slack = 1 / target - recurrent_part / share  # time left for the rest, per unit of work
+    return {"batch": rate.batch, "units": rate.units, "steps": rate.steps,
+            "gflops": {"min": rate.flops / rate.timing.max / 1e9,
+                       "median": rate.median_gflops, "max": rate.gflops},
+            "fraction_of_peak": share, "share_of_step_flops": recurrent_part,
+            "target": target,
+            "rest_needed_for_target": (1 - recurrent_part) / slack if slack > 0 else None}
 
 
 #: The race: the seed's GRU under the seed's set-up, under the book's recipe and under the recipe
@@ -403,6 +428,18 @@ def _rate(d: dict, scale: float = 1.0, fmt: str = ",.0f") -> str:
     return " / ".join(format(d[k] * scale, fmt) for k in ("min", "median", "max"))
 
 
+def _recurrence_text(r: dict) -> str:
+    need = r["rest_needed_for_target"]
+    return (
+        f"The recurrent products alone ({r['batch']}×{r['units']} by {r['units']}×"
+        f"{3 * r['units']}, {r['steps']} steps one after another, forward and backward, XLA): "
+        f"{r['gflops']['max']:.1f} GFLOP/s, **{r['fraction_of_peak']:.1%} of the peak**. They "
+        f"are {r['share_of_step_flops']:.0%} of a GRU step's FLOPs, so for the whole step to "
+        f"reach {r['target']:.0%} of the peak the rest of it would have to run at "
+        + (f"**{need:.0%}** of the peak." if need is not None else
+           "more than the peak: out of reach."))
+
+
 def render_markdown(results: dict) -> str:
     """The results as a Markdown page (what ``results.md`` holds)."""
     m = results["machine"]
@@ -446,6 +483,8 @@ def render_markdown(results: dict) -> str:
                 f"{r['gflops']['median']:.2f} | {r['fraction_of_peak']:.1%} | "
                 f"{r['padding_fraction']:.0%} | {r['first_step_seconds']:.1f} |")
         lines.append("")
+        if "recurrence" in t:
+            lines += [_recurrence_text(t["recurrence"]), ""]
     race_ = sections.get("race")
     if race_ and "error" not in race_:
         r = race_["seed_over_recipe_seconds"]

@@ -3,7 +3,8 @@
 :func:`step_flops` counts the FLOPs of one step of a ``GRU``, ``LSTM`` or ``SimpleRNN`` from its
 equations, :func:`model_step_flops` adds them up over a Keras model, and :func:`matmul_peak`
 measures what the same cores reach on a large float32 matrix product, the yardstick for
-"achieved GFLOP/s" in :doc:`/chapters/10_fast_training_on_cpu`.
+"achieved GFLOP/s" in :doc:`/chapters/10_fast_training_on_cpu`. :func:`recurrence_rate` times
+the part of a GRU's training that must run step after step, alone (``make bench``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import numpy as np
 
 from utils.timing import Timing, positive_int, time_repeats
 
-__all__ = ["TRAINING_FLOPS_FACTOR", "Peak", "matmul_peak", "model_step_flops", "step_flops"]
+__all__ = ["TRAINING_FLOPS_FACTOR", "Peak", "RecurrenceRate", "matmul_peak", "model_step_flops",
+           "recurrence_rate", "step_flops"]
 
 #: A training step costs about three forward passes: the forward pass itself, and a backward
 #: pass that needs two products of the same size per product of the forward pass (one for the
@@ -95,9 +97,26 @@ def model_step_flops(model) -> int:
     return sum(step_flops(k, d, u, reset_after=r) for k, d, u, r in cells)
 
 
+class _Rate:
+    """GFLOP/s from ``flops`` (the work of one timed call) and ``timing`` (its repeats)."""
+
+    flops: int
+    timing: Timing
+
+    @property
+    def gflops(self) -> float:
+        """The best rate over the repeats, in GFLOP/s."""
+        return self.flops / self.timing.min / 1e9
+
+    @property
+    def median_gflops(self) -> float:
+        return self.flops / self.timing.median / 1e9
+
+
 @dataclass(frozen=True)
-class Peak:
-    """The float32 matrix-product rate of this machine: ``n×n`` times ``n×n``, repeated."""
+class Peak(_Rate):
+    """The float32 matrix-product rate of this machine: ``n×n`` times ``n×n``, repeated
+    (:attr:`gflops`, the best repeat, is the *peak*)."""
 
     n: int
     timing: Timing
@@ -106,14 +125,20 @@ class Peak:
     def flops(self) -> int:
         return 2 * self.n ** 3
 
-    @property
-    def gflops(self) -> float:
-        """The best rate over the repeats, in GFLOP/s (the *peak*)."""
-        return self.flops / self.timing.min / 1e9
+
+@dataclass(frozen=True)
+class RecurrenceRate(_Rate):
+    """The rate of the recurrent products of a GRU alone, trained: see :func:`recurrence_rate`."""
+
+    batch: int
+    units: int
+    steps: int
+    timing: Timing
 
     @property
-    def median_gflops(self) -> float:
-        return self.flops / self.timing.median / 1e9
+    def flops(self) -> int:
+        """The recurrent products' FLOPs, forward and backward (``TRAINING_FLOPS_FACTOR``)."""
+        return TRAINING_FLOPS_FACTOR * self.steps * 2 * self.batch * self.units * 3 * self.units
 
 
 def matmul_peak(n: int = 1024, *, repeats: int = 10) -> Peak:
@@ -130,3 +155,37 @@ def matmul_peak(n: int = 1024, *, repeats: int = 10) -> Peak:
     b = tf.constant(rng.standard_normal((n, n), dtype=np.float32))
     timing = time_repeats(lambda: tf.linalg.matmul(a, b).numpy(), repeats=repeats, warmup=1)
     return Peak(n, timing)
+
+
+def recurrence_rate(batch: int = 128, units: int = 32, steps: int = 500, *,
+                    repeats: int = 5) -> RecurrenceRate:
+    """Time the part of a GRU's training step that must run one step after another, alone.
+
+    ``steps`` products of the state ``(batch, units)`` by a ``(units, 3·units)`` matrix, each
+    feeding the next through two gate-like element-wise operations (no input, bias, mask or
+    output), forward and backward, compiled by XLA into one loop. The input products of a GRU
+    can be done for all steps at once; these cannot, so their rate bounds what any
+    implementation of the layer reaches on this machine at this batch size. Best of
+    ``repeats`` (after one untimed call, which compiles).
+    """
+    import tensorflow as tf
+
+    for name, value in (("batch", batch), ("units", units), ("steps", steps)):
+        positive_int(name, value)
+    rng = np.random.default_rng(0)
+    u = units
+    scale = np.float32(1 / np.sqrt(u))
+    kernel = tf.Variable(rng.standard_normal((u, 3 * u), dtype=np.float32) * scale)
+    h0 = tf.constant(rng.standard_normal((batch, u), dtype=np.float32))
+
+    @tf.function(jit_compile=True)
+    def train_step(h):
+        with tf.GradientTape() as tape:
+            for _ in tf.range(steps):
+                z = tf.linalg.matmul(h, kernel)
+                h = tf.sigmoid(z[:, :u]) * h + tf.tanh(z[:, 2 * u:])
+            loss = tf.reduce_sum(h)
+        return tape.gradient(loss, kernel)
+
+    timing = time_repeats(lambda: train_step(h0).numpy(), repeats=repeats, warmup=1)
+    return RecurrenceRate(batch, units, steps, timing)
