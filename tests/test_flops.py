@@ -89,3 +89,9 @@ def test_recurrence_rate_counts_the_recurrent_products_trained():
     assert len(r.timing.seconds) == 2 and r.gflops >= r.median_gflops > 0
     with pytest.raises(ValueError, match="steps"):
         flops.recurrence_rate(steps=0)
+
+
+def test_recurrent_share_is_the_state_products_part_of_a_step():
+    assert flops.recurrent_share("gru", 32, 32) == 6144 / flops.step_flops("gru", 32, 32)
+    assert flops.recurrent_share("lstm", 128, 64) == \
+        2 * 64 * 256 / flops.step_flops("lstm", 128, 64)

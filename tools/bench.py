@@ -163,8 +163,7 @@ def recurrence_bound(peak_gflops: float, *, repeats: int, target: float = 0.2) -
     seed = models.CONFIGS["seed_gru"]
     rate = flops.recurrence_rate(seqs.RECIPE.batch_size, seed.units, repeats=repeats)
     share = rate.gflops / peak_gflops
-    recurrent_part = 2 * seed.units * 3 * seed.units / flops.step_flops(
-        "gru", seed.embedding_dim, seed.units)
+    recurrent_part = flops.recurrent_share("gru", seed.embedding_dim, seed.units)
     slack = 1 / target - recurrent_part / share  # time left for the rest, per unit of work
     return {"batch": rate.batch, "units": rate.units, "steps": rate.steps,
             "gflops": {"min": rate.flops / rate.timing.max / 1e9,

@@ -16,7 +16,7 @@ import numpy as np
 from utils.timing import Timing, positive_int, time_repeats
 
 __all__ = ["TRAINING_FLOPS_FACTOR", "Peak", "RecurrenceRate", "matmul_peak", "model_step_flops",
-           "recurrence_rate", "step_flops"]
+           "recurrence_rate", "recurrent_share", "step_flops"]
 
 #: A training step costs about three forward passes: the forward pass itself, and a backward
 #: pass that needs two products of the same size per product of the forward pass (one for the
@@ -58,6 +58,13 @@ def step_flops(kind: str, input_dim: int, units: int, *, reset_after: bool = Tru
     gates = _GATES[kind]
     elementwise = _ELEMENTWISE[(kind, reset_after if kind == "gru" else None)]
     return 2 * d * gates * u + 2 * u * gates * u + elementwise * u
+
+
+def recurrent_share(kind: str, input_dim: int, units: int) -> float:
+    """The share of a step's FLOPs (:func:`step_flops`) in the recurrent products, the state
+    times its ``units × gates·units`` matrix: the part that must wait for the previous step."""
+    total = step_flops(kind, input_dim, units)  # checks the arguments
+    return 2 * units * _GATES[kind] * units / total
 
 
 def _recurrent_layers(layer):
