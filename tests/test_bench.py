@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tools import bench
-from utils import setups
+from utils import models, setups
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -244,3 +244,36 @@ def test_recurrence_bound_follows_from_the_measured_rate(monkeypatch):
     assert out["rest_needed_for_target"] == pytest.approx((1 - part) / (5 - part / 0.1))
     assert bench.recurrence_bound(100.0, repeats=1, target=0.5)["rest_needed_for_target"] \
         is None
+
+
+def test_xla_by_model_pairs_each_model_without_and_with_xla():
+    settings = bench.xla_by_model()
+    assert len(settings) == 6 and len({s.key() for s in settings}) == 6
+    for off, on in zip(settings[::2], settings[1::2]):
+        # Each pair differs in XLA only, on the rounded batches, in a fresh process.
+        assert {**off.model, "jit_compile": True} == on.model and not off.model["jit_compile"]
+        assert off.recipe == on.recipe == setups.ROUNDED and off.isolated and on.isolated
+    # The first model is the jit_compile lever's rounded setting: measured once, shared.
+    chapter = setups.levers()["jit_compile"][2:]
+    assert [s.key() for s in settings[:2]] == [s.key() for s in chapter]
+    best = models.CONFIGS["best_candidate"]
+    assert settings[4].model["bidirectional"] and settings[4].model["units"] == best.units
+    assert settings[2].model["pooling"] == "mean"
+
+
+def test_xla_gains_divide_with_by_without_and_are_no_peers_of_the_recipe():
+    def row(setting, median, lever=bench.XLA_BY_MODEL):
+        return {"lever": lever, "setting": setting, "fraction_of_peak": 0.1,
+                "tokens_per_second": {"min": median, "median": median, "max": median}}
+
+    rows = [row(setups.BOOK.label, 100.0, "set-ups"),
+            row("a, b, jit_compile=False", 200.0), row("a, b, jit_compile=True", 500.0),
+            row("c, jit_compile=False", 400.0), row("c, jit_compile=True", 100.0)]
+    assert bench.xla_gains(rows) == {"a, b": 2.5, "c": 0.25}
+    # Other models are not the recipe's peers: the only peer here would be none but these.
+    rows.append(row("XLA", 150.0, "jit_compile"))
+    got = bench.recipe_against_peers({"throughput": {"rows": rows}})
+    assert got["fastest_peer"] == "jit_compile: XLA"
+    results = _results()
+    results["sections"]["throughput"]["xla_gain_by_model"] = {"a, b": 2.5, "c": 0.25}
+    assert "by model: a, b **2.50×**; c **0.25×**." in bench.render_markdown(results)

@@ -6,7 +6,9 @@ Explained in :doc:`/chapters/10_fast_training_on_cpu`, whose measuring code this
 
 ``throughput``
     the float32 matrix-product peak, then every lever of :func:`utils.setups.levers` with
-    ``--repeats`` timed passes each (min/median/max), on ``--reviews`` reviews per setting.
+    ``--repeats`` timed passes each (min/median/max), on ``--reviews`` reviews per setting;
+    the recurrent products alone (:func:`recurrence_bound`) and XLA's gain by model
+    (:func:`xla_by_model`).
 ``race``
     time to accuracy (:mod:`utils.race`): the seed's GRU under the seed's set-up and under the
     book's recipe (same stopping rule), the keras-io BiLSTM for its two epochs and chapter 9's
@@ -130,7 +132,8 @@ def bench_throughput(*, repeats: int, n_reviews: int) -> dict:
     x, y = models.imdb_splits(10_000)["train"]
     peak = flops.matmul_peak(repeats=max(10, repeats))
     rows = []
-    plan = {"set-ups": [setups.NAIVE, setups.BOOK], **setups.levers()}
+    plan = {"set-ups": [setups.NAIVE, setups.BOOK], **setups.levers(),
+            XLA_BY_MODEL: xla_by_model()}
     measured: dict = {}  # rows that are the same setting are measured once
     for lever, settings in plan.items():
         print(f"  {lever}: {len(settings)} settings", flush=True)
@@ -144,11 +147,45 @@ def bench_throughput(*, repeats: int, n_reviews: int) -> dict:
                         "median": peak.median_gflops, "max": peak.gflops, "n": peak.n},
         "rows": rows,
         "recurrence": recurrence_bound(peak.gflops, repeats=max(5, repeats)),
+        "xla_gain_by_model": xla_gains(rows),
         "speedup_book_over_seed": book["tokens_per_second"]["median"]
         / naive["tokens_per_second"]["median"],
         "repeats": repeats,
         "reviews_per_setting": n_reviews,
     }
+
+
+#: The lever of :func:`xla_by_model` (other models than the seed's GRU: not the recipe's peers).
+XLA_BY_MODEL = "XLA by model"
+
+
+def xla_by_model() -> list[setups.Setting]:
+    """XLA's gain as the model changes (``make bench`` only; the chapter measures the seed's
+    GRU): the seed's GRU returning its final state, the same GRU returning every step's output
+    averaged over time, and chapter 9's best GRU's layers (bidirectional GRU(64), max and mean
+    pooling over time, dropout), each on the recipe's batches rounded up to
+    :data:`utils.setups.ROUND_LENGTHS_TO`, without and with XLA, in a fresh process."""
+    best = models.CONFIGS["best_candidate"]
+    variants = {
+        "seed's GRU, final state": {},
+        "seed's GRU, mean over time": {"pooling": "mean"},
+        "chapter 9's best GRU": {f: getattr(best, f) for f in (
+            "units", "bidirectional", "pooling", "embedding_dim", "embedding_dropout",
+            "output_dropout")},
+    }
+    return [setups.Setting(f"{label}, jit_compile={j}", setups.ROUNDED,
+                           model={**fields, "jit_compile": j}, deterministic=False)
+            for label, fields in variants.items() for j in (False, True)]
+
+
+def xla_gains(rows: list[dict]) -> dict[str, float]:
+    """For each model of :func:`xla_by_model`, its median tokens/s with XLA over without."""
+    pairs: dict[str, dict[bool, float]] = {}
+    for r in rows:
+        if r["lever"] == XLA_BY_MODEL:
+            label, _, flag = r["setting"].rpartition(", jit_compile=")
+            pairs.setdefault(label, {})[flag == "True"] = r["tokens_per_second"]["median"]
+    return {label: p[True] / p[False] for label, p in pairs.items()}
 
 
 def recurrence_bound(peak_gflops: float, *, repeats: int, target: float = 0.2) -> dict:
@@ -219,7 +256,8 @@ def recipe_against_peers(sections: dict) -> dict:
     if not rows:
         return {}
     book = next(r for r in rows if r["setting"] == setups.BOOK.label)
-    peers = [r for r in rows if r["setting"] != setups.BOOK.label]
+    peers = [r for r in rows
+             if r["setting"] != setups.BOOK.label and r["lever"] != XLA_BY_MODEL]
     peers += [{"lever": "backend", "setting": f"{r['backend']}, {r['batches']}", **r}
               for r in sections.get("jax", {}).get("rows", [])]
     fastest = max(peers, key=lambda r: r["tokens_per_second"]["median"])
@@ -484,6 +522,10 @@ def render_markdown(results: dict) -> str:
         lines.append("")
         if "recurrence" in t:
             lines += [_recurrence_text(t["recurrence"]), ""]
+        if t.get("xla_gain_by_model"):
+            lines += ["XLA's gain (median tokens/s with over without), by model: "
+                      + "; ".join(f"{label} **{gain:.2f}×**"
+                                  for label, gain in t["xla_gain_by_model"].items()) + ".", ""]
     race_ = sections.get("race")
     if race_ and "error" not in race_:
         r = race_["seed_over_recipe_seconds"]
