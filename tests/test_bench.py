@@ -277,3 +277,33 @@ def test_xla_gains_divide_with_by_without_and_are_no_peers_of_the_recipe():
     results = _results()
     results["sections"]["throughput"]["xla_gain_by_model"] = {"a, b": 2.5, "c": 0.25}
     assert "by model: a, b **2.50×**; c **0.25×**." in bench.render_markdown(results)
+
+
+def test_best_against_peers_compares_the_best_gru_with_its_own_configurations_only():
+    def row(model, batches, backend, median, gflops=10.0):
+        return {"model": model, "batches": batches, "backend": backend, "gflops": gflops,
+                "first_step_seconds": 1.0, "tokens_per_second": {"min": median, "median": median, "max": median}}
+
+    best, recipe = bench.BEST_MODEL, bench.RECIPE_BATCHES
+    sections = {
+        "throughput": {"peak_gflops": {"min": 50.0, "median": 80.0, "max": 100.0},
+                       "rows": [{"lever": "set-ups", "setting": setups.BOOK.label,
+                                 "fraction_of_peak": 0.05,
+                                 "tokens_per_second": {"min": 1, "median": 500.0, "max": 1}}]},
+        "jax": {"rows": [row("seed's GRU", recipe, "jax", 900.0),
+                         row(best, recipe, "tensorflow", 200.0, gflops=25.0),
+                         row(best, recipe, "tensorflow + XLA", 120.0),
+                         row(best, "rounded", "jax", 160.0)]}}
+    got = bench.recipe_against_peers(sections)
+    # The seed's GRU is compared with the seed's rows; the best GRU with its own.
+    assert got["recipe_vs_fastest_peer"] == pytest.approx(500 / 900)
+    assert got["best_model"] == {"recipe_vs_fastest_peer": pytest.approx(200 / 160),
+                                 "fastest_peer": "jax, rounded",
+                                 "recipe_share_of_peak": pytest.approx(0.25)}
+    results = _results()
+    results["sections"]["jax"] = sections["jax"]
+    results["best_model"] = got["best_model"]
+    md = bench.render_markdown(results)
+    assert f"| {best} | {recipe} | tensorflow | 200 / 200 / 200 | " in md
+    assert "(jax, rounded): **1.25×**; recipe at **25.0%** of the peak." in md
+    assert bench.best_against_peers({"jax": sections["jax"]}) == {}

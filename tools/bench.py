@@ -250,8 +250,10 @@ def bench_race() -> dict:
 
 def recipe_against_peers(sections: dict) -> dict:
     """``recipe_vs_fastest_peer``: the book's recipe's tokens/s (median) over the fastest other
-    Keras configuration measured in the same run (every lever's row, TensorFlow + XLA and the
-    JAX backend included), and ``recipe_share_of_peak``; empty before the throughput section."""
+    Keras configuration of the seed's GRU measured in the same run (every lever's row,
+    TensorFlow + XLA and the JAX backend included), and ``recipe_share_of_peak``; empty before
+    the throughput section. With the backends section, ``best_model`` holds the same two
+    numbers for chapter 9's best GRU (:func:`best_against_peers`)."""
     rows = sections.get("throughput", {}).get("rows")
     if not rows:
         return {}
@@ -259,12 +261,33 @@ def recipe_against_peers(sections: dict) -> dict:
     peers = [r for r in rows
              if r["setting"] != setups.BOOK.label and r["lever"] != XLA_BY_MODEL]
     peers += [{"lever": "backend", "setting": f"{r['backend']}, {r['batches']}", **r}
-              for r in sections.get("jax", {}).get("rows", [])]
+              for r in sections.get("jax", {}).get("rows", [])
+              if r.get("model", "seed's GRU") != BEST_MODEL]
     fastest = max(peers, key=lambda r: r["tokens_per_second"]["median"])
-    return {"recipe_vs_fastest_peer": book["tokens_per_second"]["median"]
+    out = {"recipe_vs_fastest_peer": book["tokens_per_second"]["median"]
+           / fastest["tokens_per_second"]["median"],
+           "fastest_peer": f"{fastest['lever']}: {fastest['setting']}",
+           "recipe_share_of_peak": book["fraction_of_peak"]}
+    best = best_against_peers(sections)
+    return {**out, "best_model": best} if best else out
+
+
+def best_against_peers(sections: dict) -> dict:
+    """For chapter 9's best GRU in the backends section: its recipe (TensorFlow, op
+    determinism on, its own bucketed batches) over the fastest other configuration of it in
+    the same run, and the recipe's share of the throughput section's peak (best pass)."""
+    rows = [r for r in sections.get("jax", {}).get("rows", []) if r.get("model") == BEST_MODEL]
+    peak = sections.get("throughput", {}).get("peak_gflops", {}).get("max")
+    if not rows or not peak:
+        return {}
+    is_recipe = lambda r: r["batches"] == RECIPE_BATCHES and r["backend"] == "tensorflow"  # noqa: E731
+    recipe = next(r for r in rows if is_recipe(r))
+    fastest = max((r for r in rows if not is_recipe(r)),
+                  key=lambda r: r["tokens_per_second"]["median"])
+    return {"recipe_vs_fastest_peer": recipe["tokens_per_second"]["median"]
             / fastest["tokens_per_second"]["median"],
-            "fastest_peer": f"{fastest['lever']}: {fastest['setting']}",
-            "recipe_share_of_peak": book["fraction_of_peak"]}
+            "fastest_peer": f"{fastest['backend']}, {fastest['batches']}",
+            "recipe_share_of_peak": recipe["gflops"] / peak}
 
 
 def jax_python(venv: Path | None = None, *, timeout: float = 1800) -> Path:
@@ -298,15 +321,30 @@ def jax_python(venv: Path | None = None, *, timeout: float = 1800) -> Path:
     return python
 
 
-def bench_jax(*, repeats: int, n_reviews: int) -> dict:
-    """The seed's GRU under TensorFlow and under JAX, on the same batches, in fresh processes.
+#: The model of the backends section's second part: chapter 9's best GRU, as
+#: :func:`utils.throughput.seed_model` fields (its learning-rate schedule aside).
+BEST_MODEL = "chapter 9's best GRU"
+#: The backends section's rows of the book's recipe, one per model.
+RECIPE_BATCHES = "bucketed (book's recipe)"
 
-    Three batch sets: padded to 500 (one shape: what XLA likes), the book's bucketed batches
-    (a new shape per length: XLA and JAX compile each, during the warm-up of
+
+def _best_fields() -> dict:
+    best = models.CONFIGS["best_candidate"]
+    return {f: getattr(best, f) for f in ("units", "bidirectional", "pooling", "embedding_dim",
+                                          "embedding_dropout", "output_dropout")}
+
+
+def bench_jax(*, repeats: int, n_reviews: int) -> dict:
+    """Two models under TensorFlow, TensorFlow + XLA and JAX, on the same batches, in fresh
+    processes (TensorFlow alone with op determinism on, as the book trains).
+
+    The seed's GRU on three batch sets: padded to 500 (one shape: what XLA likes), the book's
+    bucketed batches (a new shape per length: XLA and JAX compile each, during the warm-up of
     :func:`utils.throughput.measure_training`), and bucketed batches with lengths rounded up to
-    a multiple of :data:`utils.setups.ROUND_LENGTHS_TO` (a few shapes).
+    a multiple of :data:`utils.setups.ROUND_LENGTHS_TO` (a few shapes). Then chapter 9's best
+    GRU (:data:`BEST_MODEL`) on its own recipe's bucketed batches (batches of
+    ``CONFIGS["best_candidate"].batch_size``) and on the same rounded up.
     """
-    from utils import models
     from utils import sequences as seqs
 
     try:
@@ -315,11 +353,16 @@ def bench_jax(*, repeats: int, n_reviews: int) -> dict:
         return {"skipped": f"JAX could not be installed: {err}"}
     x, y = models.imdb_splits(10_000)["train"]
     padded = seqs.Recipe(batch_size=seqs.RECIPE.batch_size, bucketing=False)
+    rounded = f"bucketed, rounded to {setups.ROUND_LENGTHS_TO}"
+    best_recipe = models.recipe_for(models.CONFIGS["best_candidate"])
+    plan = (("seed's GRU", {}, "padded to 500", padded, True),
+            ("seed's GRU", {}, RECIPE_BATCHES, seqs.RECIPE, False),
+            ("seed's GRU", {}, rounded, setups.ROUNDED, False),
+            (BEST_MODEL, _best_fields(), RECIPE_BATCHES, best_recipe, False),
+            (BEST_MODEL, _best_fields(), rounded,
+             dataclasses.replace(best_recipe, length_multiple=setups.ROUND_LENGTHS_TO), False))
     rows = []
-    for label, recipe, full_only in (("padded to 500", padded, True),
-                                     ("bucketed (book's recipe)", seqs.RECIPE, False),
-                                     (f"bucketed, rounded to {setups.ROUND_LENGTHS_TO}",
-                                      setups.ROUNDED, False)):
+    for model, fields, label, recipe, full_only in plan:
         n_batches = -(-n_reviews // recipe.batch_size)
         batches = tp.sample_batches(x, y, maxlen=500, recipe=recipe, n_batches=n_batches,
                                     full_only=full_only)
@@ -328,13 +371,13 @@ def bench_jax(*, repeats: int, n_reviews: int) -> dict:
                 ("jax", python, {"KERAS_BACKEND": "jax"}, False, {"jit_compile": True}))
         for backend, exe, env, deterministic, kwargs in runs:
             (result,) = tp.measure_in_subprocess(
-                batches, variants=[kwargs], python=exe, env=env, deterministic=deterministic,
-                repeats=repeats)
-            rows.append({"batches": label, "backend": backend,
-                         "tokens_per_second": _rates(result),
+                batches, variants=[{**fields, **kwargs}], python=exe, env=env,
+                deterministic=deterministic, repeats=repeats)
+            rows.append({"model": model, "batches": label, "backend": backend,
+                         "tokens_per_second": _rates(result), "gflops": result.gflops,
                          "first_step_seconds": result.first_step_seconds,
                          "info": result.info})
-            print(f"  {label}, {backend}: {result.tokens_per_second:,.0f} tokens/s",
+            print(f"  {model}, {label}, {backend}: {result.tokens_per_second:,.0f} tokens/s",
                   flush=True)
     return {"rows": rows, "requirements": list(JAX_REQUIREMENTS)}
 
@@ -564,10 +607,17 @@ def render_markdown(results: dict) -> str:
     if jax:
         lines += ["## Keras backends (fresh processes, same batches)", ""]
         if "rows" in jax:
-            lines += ["| batches | backend | tokens/s (min / median / max) | first step (s) |",
-                      "|---|---|---|---|"]
-            lines += [f"| {r['batches']} | {r['backend']} | {_rate(r['tokens_per_second'])} "
-                      f"| {r['first_step_seconds']:.1f} |" for r in jax["rows"]]
+            lines += ["| model | batches | backend | tokens/s (min / median / max) | "
+                      "first step (s) |", "|---|---|---|---|---|"]
+            lines += [f"| {r.get('model', '')} | {r['batches']} | {r['backend']} | "
+                      f"{_rate(r['tokens_per_second'])} | {r['first_step_seconds']:.1f} |"
+                      for r in jax["rows"]]
+            best = results.get("best_model")
+            if best:
+                lines += ["", f"{BEST_MODEL} under its recipe (TensorFlow, op determinism on) "
+                          f"against its fastest other configuration ({best['fastest_peer']}): "
+                          f"**{best['recipe_vs_fastest_peer']:.2f}×**; recipe at "
+                          f"**{best['recipe_share_of_peak']:.1%}** of the peak."]
         else:
             lines.append(jax.get("skipped") or f"failed: {jax.get('error', '')[:300]}")
         lines.append("")
