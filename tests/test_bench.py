@@ -282,7 +282,8 @@ def test_xla_gains_divide_with_by_without_and_are_no_peers_of_the_recipe():
 def test_best_against_peers_compares_the_best_gru_with_its_own_configurations_only():
     def row(model, batches, backend, median, gflops=10.0):
         return {"model": model, "batches": batches, "backend": backend, "gflops": gflops,
-                "first_step_seconds": 1.0, "tokens_per_second": {"min": median, "median": median, "max": median}}
+                "first_step_seconds": 1.0,
+                "tokens_per_second": {"min": median, "median": median, "max": median}}
 
     best, recipe = bench.BEST_MODEL, bench.RECIPE_BATCHES
     sections = {

@@ -104,3 +104,20 @@ def test_measure_settings_measures_alike_settings_once(monkeypatch):
         setups.measure_settings(settings, x, y, n_reviews=40, min_cells=-1)
     with pytest.raises(TypeError, match="Setting"):
         setups.measure_settings(settings[0], x, y, n_reviews=10)
+
+
+def test_model_fields_keep_the_layers_and_leave_the_schedule_to_the_setting():
+    from utils import models
+
+    best = models.CONFIGS["best_candidate"]
+    fields = setups.model_fields(best)
+    assert fields == {"units": 64, "bidirectional": True, "pooling": "max_mean",
+                      "num_words": 30_000, "embedding_dim": 64, "embedding_dropout": 0.5,
+                      "output_dropout": 0.5}
+    assert setups.model_fields(models.CONFIGS["seed_gru"]) == {}
+    assert setups.model_fields(models.CONFIGS["seed_gru_xla"]) == {}  # XLA: the setting's
+    # A Setting built from them is a valid, distinct measurement of the seed model's builder.
+    setting = setups.Setting("best", models.recipe_for(best), model=fields)
+    assert setting.key() != setups.BOOK.key() and setting.recipe.batch_size == best.batch_size
+    with pytest.raises(TypeError, match="cfg must be a ModelConfig"):
+        setups.model_fields("best_candidate")

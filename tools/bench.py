@@ -157,6 +157,11 @@ def bench_throughput(*, repeats: int, n_reviews: int) -> dict:
 
 #: The lever of :func:`xla_by_model` (other models than the seed's GRU: not the recipe's peers).
 XLA_BY_MODEL = "XLA by model"
+#: Chapter 9's best GRU, as :func:`xla_by_model` and the backends section name it (its layers,
+#: :func:`utils.setups.model_fields`, on its own recipe's batches).
+BEST_MODEL = "chapter 9's best GRU"
+#: The backends section's rows of the book's recipe, one per model.
+RECIPE_BATCHES = "bucketed (book's recipe)"
 
 
 def xla_by_model() -> list[setups.Setting]:
@@ -165,13 +170,10 @@ def xla_by_model() -> list[setups.Setting]:
     averaged over time, and chapter 9's best GRU's layers (bidirectional GRU(64), max and mean
     pooling over time, dropout), each on the recipe's batches rounded up to
     :data:`utils.setups.ROUND_LENGTHS_TO`, without and with XLA, in a fresh process."""
-    best = models.CONFIGS["best_candidate"]
     variants = {
         "seed's GRU, final state": {},
         "seed's GRU, mean over time": {"pooling": "mean"},
-        "chapter 9's best GRU": {f: getattr(best, f) for f in (
-            "units", "bidirectional", "pooling", "embedding_dim", "embedding_dropout",
-            "output_dropout")},
+        BEST_MODEL: setups.model_fields(models.CONFIGS["best_candidate"]),
     }
     return [setups.Setting(f"{label}, jit_compile={j}", setups.ROUNDED,
                            model={**fields, "jit_compile": j}, deterministic=False)
@@ -321,19 +323,6 @@ def jax_python(venv: Path | None = None, *, timeout: float = 1800) -> Path:
     return python
 
 
-#: The model of the backends section's second part: chapter 9's best GRU, as
-#: :func:`utils.throughput.seed_model` fields (its learning-rate schedule aside).
-BEST_MODEL = "chapter 9's best GRU"
-#: The backends section's rows of the book's recipe, one per model.
-RECIPE_BATCHES = "bucketed (book's recipe)"
-
-
-def _best_fields() -> dict:
-    best = models.CONFIGS["best_candidate"]
-    return {f: getattr(best, f) for f in ("units", "bidirectional", "pooling", "embedding_dim",
-                                          "embedding_dropout", "output_dropout")}
-
-
 def bench_jax(*, repeats: int, n_reviews: int) -> dict:
     """Two models under TensorFlow, TensorFlow + XLA and JAX, on the same batches, in fresh
     processes (TensorFlow alone with op determinism on, as the book trains).
@@ -354,12 +343,13 @@ def bench_jax(*, repeats: int, n_reviews: int) -> dict:
     x, y = models.imdb_splits(10_000)["train"]
     padded = seqs.Recipe(batch_size=seqs.RECIPE.batch_size, bucketing=False)
     rounded = f"bucketed, rounded to {setups.ROUND_LENGTHS_TO}"
-    best_recipe = models.recipe_for(models.CONFIGS["best_candidate"])
+    best = models.CONFIGS["best_candidate"]
+    best_fields, best_recipe = setups.model_fields(best), models.recipe_for(best)
     plan = (("seed's GRU", {}, "padded to 500", padded, True),
             ("seed's GRU", {}, RECIPE_BATCHES, seqs.RECIPE, False),
             ("seed's GRU", {}, rounded, setups.ROUNDED, False),
-            (BEST_MODEL, _best_fields(), RECIPE_BATCHES, best_recipe, False),
-            (BEST_MODEL, _best_fields(), rounded,
+            (BEST_MODEL, best_fields, RECIPE_BATCHES, best_recipe, False),
+            (BEST_MODEL, best_fields, rounded,
              dataclasses.replace(best_recipe, length_multiple=setups.ROUND_LENGTHS_TO), False))
     rows = []
     for model, fields, label, recipe, full_only in plan:

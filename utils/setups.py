@@ -29,7 +29,7 @@ from utils.throughput import (
 from utils.timing import positive_int
 
 __all__ = ["BOOK", "NAIVE", "ROUNDED", "ROUND_LENGTHS_TO", "Setting", "levers",
-           "measure_settings"]
+           "measure_settings", "model_fields"]
 
 #: The multiple that the shape-caching rows round each bucketed batch's length up to.
 ROUND_LENGTHS_TO = seqs.ROUND_LENGTHS_TO
@@ -81,6 +81,24 @@ class Setting:
             raise ValueError(f"Setting {self.label!r}: unknown model arguments {sorted(unknown)}")
         model = tuple(sorted({**defaults, **self.model}.items()))
         return (*self._batch_key(), model)
+
+
+#: Fields of a configuration that decide how it is trained or batched, not the work of a step.
+_NOT_LAYERS = ("learning_rate", "lr_decay", "max_epochs", "patience", "batch_size",
+               "train_limit", "pad_to_maxlen", "padding", "jit_compile", "seed")
+
+
+def model_fields(cfg) -> dict:
+    """The ``model`` of a :class:`Setting` that trains the layers of ``cfg`` (a
+    :class:`utils.models.ModelConfig`, e.g. chapter 9's best GRU): its fields that differ from
+    the seed's GRU, leaving out its schedule and batching (learning rate, epochs, batch size,
+    padding, XLA), which a setting decides itself."""
+    from utils import models
+
+    if not isinstance(cfg, models.ModelConfig):
+        raise TypeError(f"cfg must be a ModelConfig; got {type(cfg).__name__}")
+    seed, fields = model_defaults(), cfg.key_fields()
+    return {k: v for k, v in fields.items() if k not in _NOT_LAYERS and v != seed[k]}
 
 
 #: The seed's set-up: batches of 32 reviews, every review pre-padded to 500 ids, no mask.
