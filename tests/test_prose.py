@@ -1,0 +1,30 @@
+"""utils.prose: numbers in sentences as people write them."""
+
+import numpy as np
+import pytest
+
+from utils.prose import number
+
+
+@pytest.mark.parametrize(("value", "digits", "text"), [
+    (4.2e-19, 1, "4 × 10⁻¹⁹"),
+    (-3.2e-9, 2, "-3.2 × 10⁻⁹"),
+    (2e6, 1, "2 million"),
+    (1.5e6, 2, "1.5 million"),
+    (7.3e9, 2, "7.3 billion"),
+    (12345.6, 2, "12,346"),
+    (999.6, 2, "1,000"),
+    (0.1737, 2, "0.17"),
+    (0.0, 2, "0"),
+    (np.float32(0.5), 1, "0.5"),
+])
+def test_number_reads_as_people_write(value, digits, text):
+    assert number(value, digits) == text
+
+
+@pytest.mark.parametrize(("value", "digits", "error"), [
+    ("1", 1, TypeError), (True, 1, TypeError), (float("nan"), 1, ValueError), (1.0, 0, ValueError),
+])
+def test_number_rejects_bad_input_by_name(value, digits, error):
+    with pytest.raises(error, match="value|digits"):
+        number(value, digits)
