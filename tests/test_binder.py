@@ -1,14 +1,18 @@
-"""Binder: one source of truth for the pins, Python pinned, and a repo2docker dry run.
+"""Binder: the runtime pins from the development lock, Python pinned, and a repo2docker dry run.
 
-Binder builds the image with repo2docker from ``binder/``: ``requirements.txt`` (a byte-for-byte
-copy of the top-level pins, made by ``make lock``), ``runtime.txt`` (the Python version) and
-``postBuild`` (installs ``utils`` and fetches and verifies the data). No Docker daemon is needed
-here: ``jupyter-repo2docker --no-build --debug`` only renders the Dockerfile, the build plan,
-which the last test reads.
+Binder builds the image with repo2docker from ``binder/``: ``requirements.txt`` (the runtime
+pins: the packages of ``requirements-runtime.in`` and their dependencies, each at its
+development pin, written by ``make lock`` through :mod:`tools.runtime_pins`), ``runtime.txt``
+(the Python version) and ``postBuild`` (installs ``utils`` and fetches and verifies the data).
+No Docker daemon is needed here: ``jupyter-repo2docker --no-build --debug`` only renders the
+Dockerfile, the build plan, which the last test reads.
 """
 
 from __future__ import annotations
 
+import ast
+import importlib.metadata
+import json
 import os
 import re
 import stat
@@ -18,28 +22,112 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
+
+from tools import runtime_pins
 
 ROOT = Path(__file__).resolve().parent.parent
 BINDER = ROOT / "binder"
 REPO2DOCKER = Path(sys.executable).parent / "jupyter-repo2docker"
+#: Tools for building, testing, linting and browsing the book: never in a reader's session.
+NOT_RUNTIME = {
+    "pytest", "pytest-timeout", "nbval", "hypothesis", "coverage", "playwright", "ruff",
+    "jupyter-repo2docker", "docker", "jupyter-book", "sphinx-book-theme", "sphinx-exercise",
+    "sphinxcontrib-bibtex", "django-static-mathjax",
+}
 
 
-def test_binder_requirements_are_the_top_level_pins():
-    top = (ROOT / "requirements.txt").read_bytes()
-    assert (BINDER / "requirements.txt").read_bytes() == top, (
-        "binder/requirements.txt differs from requirements.txt: run `make lock`, or "
-        "`cp requirements.txt binder/requirements.txt` after editing the pins"
-    )
-    pins = [ln for ln in top.decode().splitlines() if ln and not ln.startswith("#")]
-    assert pins and all("==" in ln for ln in pins), "every line of requirements.txt is a pin"
+def _pins(path: Path) -> dict[str, str]:
+    return runtime_pins.read_pins(path)
+
+
+def test_binder_requirements_are_the_runtime_pins_of_the_lock():
+    """binder/requirements.txt is what `make lock` derives from this environment's metadata."""
+    expected = runtime_pins.render(
+        runtime_pins.runtime_pins(runtime_pins.read_roots(), runtime_pins.read_pins()))
+    assert (BINDER / "requirements.txt").read_text() == expected, (
+        "binder/requirements.txt is out of date: run `make lock`, or "
+        "`.venv/bin/python -m tools.runtime_pins` after editing the pins")
+
+
+def test_every_runtime_pin_equals_its_development_pin():
+    dev, runtime = _pins(ROOT / "requirements.txt"), _pins(BINDER / "requirements.txt")
+    assert runtime and set(runtime) < set(dev), sorted(set(runtime) - set(dev))
+    for name, line in runtime.items():
+        assert line == dev[name], f"{line} in binder/requirements.txt, {dev[name]} in the lock"
+
+
+def test_binder_installs_no_test_lint_browser_or_repo2docker_tools():
+    runtime = _pins(BINDER / "requirements.txt")
+    assert not NOT_RUNTIME & set(runtime), sorted(NOT_RUNTIME & set(runtime))
+    assert NOT_RUNTIME <= set(_pins(ROOT / "requirements.txt")), "a name above is misspelt"
+
+
+def test_every_root_is_a_runtime_pin():
+    runtime = _pins(BINDER / "requirements.txt")
+    for root in runtime_pins.read_roots():
+        assert runtime_pins.canonical(root.name) in runtime, root.name
+
+
+def _imported_modules() -> dict[str, str]:
+    """{top-level module: a file importing it} over utils/ and the notebooks' code cells."""
+    sources = [(p.name, p.read_text()) for p in sorted((ROOT / "utils").glob("*.py"))]
+    for nb in sorted((ROOT / "chapters").glob("*.ipynb")):
+        for cell in json.loads(nb.read_text())["cells"]:
+            if cell["cell_type"] == "code":
+                lines = "".join(cell["source"]).splitlines()
+                code = [ln for ln in lines if not ln.lstrip().startswith(("%", "!"))]
+                sources.append((nb.name, "\n".join(code)))
+    found = {}
+    for name, source in sources:
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Import):
+                found.update({a.name.split(".")[0]: name for a in node.names})
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found[node.module.split(".")[0]] = name
+    return found
+
+
+def test_every_module_utils_and_the_notebooks_import_comes_with_the_runtime_pins():
+    runtime = set(_pins(BINDER / "requirements.txt"))
+    owners = importlib.metadata.packages_distributions()
+    third_party = {m: f for m, f in _imported_modules().items()
+                   if m not in sys.stdlib_module_names and m != "utils"}
+    assert {"keras", "numpy", "myst_nb"} <= set(third_party), sorted(third_party)
+    for module, where in third_party.items():
+        dists = {runtime_pins.canonical(d) for d in owners.get(module, [])}
+        assert dists & runtime, f"{where} imports {module} ({dists or 'not installed'}), " \
+            "which binder/requirements.txt does not install: add it to requirements-runtime.in"
+
+
+def test_dependencies_follow_markers_and_extras():
+    base = Requirement('pytest; extra == "test"')
+    assert not runtime_pins._applies(base, set())
+    assert runtime_pins._applies(base, {"test"})
+    assert not runtime_pins._applies(Requirement('x; python_version < "3"'), set())
+    assert runtime_pins._applies(Requirement("x"), set())
+    assert runtime_pins.canonical("Jinja2") == runtime_pins.canonical("jinja2")
+    assert runtime_pins.canonical("ruamel.yaml") == "ruamel-yaml"
+    with pytest.raises(ValueError, match="name"):
+        runtime_pins.canonical("")
+
+
+def test_a_dependency_missing_from_the_lock_stops_the_script():
+    pins = runtime_pins.read_pins()
+    del pins["numpy"]
+    with pytest.raises(SystemExit, match="numpy"):
+        runtime_pins.runtime_pins([Requirement("keras")], pins)
 
 
 def test_make_lock_writes_both_files():
-    """`make lock` is the one place the pins are made, and it copies them to binder/."""
+    """`make lock` is the one place the pins are made: the lock, then the runtime pins from it."""
     proc = subprocess.run(["make", "-n", "--no-print-directory", "lock"], cwd=ROOT,
                           capture_output=True, text=True, check=True)
-    assert "> requirements.txt" in proc.stdout, proc.stdout
-    assert "cp requirements.txt binder/requirements.txt" in proc.stdout, proc.stdout
+    out = proc.stdout
+    assert "-r requirements.in -r requirements-runtime.in" in out, out
+    assert "> requirements.txt" in out, out
+    assert "-m tools.runtime_pins" in out, out
+    assert out.index("> requirements.txt") < out.index("-m tools.runtime_pins"), out
 
 
 def test_binder_has_no_other_dependency_files():
@@ -53,8 +141,9 @@ def test_binder_has_no_other_dependency_files():
 def test_python_is_pinned_to_the_version_the_pins_were_made_for():
     runtime = (BINDER / "runtime.txt").read_text()
     assert runtime == "python-3.11\n", runtime
-    header = (ROOT / "requirements.txt").read_text().splitlines()[0]
-    assert "Python 3.11" in header, header
+    for pins in (ROOT / "requirements.txt", BINDER / "requirements.txt"):
+        header = pins.read_text().splitlines()[0]
+        assert "Python 3.11" in header, header
     requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
     assert requires == ">=3.11", requires
 
