@@ -105,11 +105,6 @@ def test_notebook_is_seeded(nb_path):
         assert "set_seed(" in sources, "notebooks that use randomness call config.set_seed()"
 
 
-def test_binder_uses_the_same_pins():
-    assert (ROOT / "binder" / "requirements.txt").read_text() == \
-        (ROOT / "requirements.txt").read_text(), "run `make lock` (it copies the pins to binder/)"
-
-
 def test_pins_are_exact():
     for line in (ROOT / "requirements.txt").read_text().splitlines():
         if line and not line.startswith("#"):
