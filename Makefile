@@ -1,6 +1,7 @@
 # Gated Recurrent Units - an executable book.
-#   make book   set up .venv, fetch and verify the data, execute every notebook, build _build/html
-#   make test   the same set-up, then every test (unit, notebooks in quick mode, structure, book)
+#   make book        set up .venv, fetch and verify the data, execute every notebook, build _build/html
+#   make test        the same set-up, then unit tests, every notebook in quick mode (nbval), structure checks
+#   make check-book  the built book's tests (every page in a browser, stated run times): after make book
 # See README.md. Variables: GRU_BOOK_DATA (local IMDB archive or folder), GRU_BOOK_QUICK=1.
 
 SHELL := bash
@@ -19,13 +20,17 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONHASHSEED ?= 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup data book html test lab clean lock bench cache-key
+.PHONY: help setup data book html test check-book lab clean lock bench cache-key
+
+# The book's source folder (`make html BOOK_DIR=...` builds another book, as tests/test_rebuild.py does).
+BOOK_DIR ?= .
 
 # The jupyter-cache key: a hash of the pins and every utils/ source file.
-CACHE_KEY = $$(cat requirements.txt $$(find utils -name '*.py' | LC_ALL=C sort) | sha256sum | cut -c1-16)
+CACHE_KEY = $$(cat requirements.txt $$(find $(BOOK_DIR)/utils -name '*.py' | LC_ALL=C sort) \
+  | sha256sum | cut -c1-16)
 
 help:
-	@sed -n '2,5p' Makefile | sed 's/^# *//'
+	@sed -n '2,6p' Makefile | sed 's/^# *//'
 
 $(STAMP): requirements.txt pyproject.toml binder/ipython_kernel_config.py
 	@$(PYTHON) -c 'import sys; v = sys.version_info; assert v >= (3, 11), \
@@ -45,24 +50,37 @@ data: $(STAMP)
 
 # Execute (through jupyter-cache) and build the HTML. The cache folder is keyed by a hash of
 # utils/ and the pins, because jupyter-cache keys on notebook cells only: an edit to utils/
-# re-executes every notebook, a prose edit re-executes nothing. Quick mode builds under
+# re-executes every notebook, a prose edit re-executes nothing. Sphinx does not know that pages
+# depend on utils/, so when the key differs from the last build's (the .jupyter_cache link's
+# target) its saved environment (_build/.doctrees) is removed: every notebook is read again and
+# executed through the new cache folder, and no page is kept from before. Quick mode builds under
 # _build/quick (its own cache, metrics and html) so it never mixes with the full book.
 html: $(STAMP)
-	out=$$($(BIN)/python -c 'from utils import config; print("_build/quick" if config.is_quick() else ".")'); \
+	mode=$$($(BIN)/python -c 'from utils import config; print("quick" if config.is_quick() else "full")'); \
+	case "$$mode" in quick) out="$(BOOK_DIR)/_build/quick" ;; *) out="$(BOOK_DIR)" ;; esac; \
 	key=$(CACHE_KEY); \
+	link="$$out/_build/.jupyter_cache"; \
 	mkdir -p "$$out/_build/cache/$$key"; \
-	if [ -d "$$out/_build/.jupyter_cache" ] && [ ! -L "$$out/_build/.jupyter_cache" ]; then \
-	  rm -rf "$$out/_build/.jupyter_cache"; fi; \
-	ln -sfn "cache/$$key" "$$out/_build/.jupyter_cache"; \
+	if [ -d "$$link" ] && [ ! -L "$$link" ]; then rm -rf "$$link"; fi; \
+	if [ "$$(readlink "$$link" || true)" != "cache/$$key" ] && [ -d "$$out/_build/.doctrees" ]; then \
+	  echo "jupyter-cache key changed to $$key: every page is read and executed again"; \
+	  rm -rf "$$out/_build/.doctrees"; fi; \
+	ln -sfn "cache/$$key" "$$link"; \
 	echo "jupyter-cache: $$out/_build/cache/$$key"; \
-	$(BIN)/jupyter-book build . --path-output "$$out" -W -n --keep-going; \
+	$(BIN)/jupyter-book build "$(BOOK_DIR)" --path-output "$$out" -W -n --keep-going; \
 	echo "HTML book: $$out/_build/html/index.html"
 
 book: data
 	$(MAKE) html
 
+# Quick mode: unit tests, every notebook under nbval, structure checks; no book build.
 test: data
-	GRU_BOOK_QUICK=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+	GRU_BOOK_QUICK=1 $(BIN)/python -m pytest -m "not book" $(PYTEST_ARGS)
+
+# The tests of the built full book in _build/html (`make book` first): every page in a browser,
+# the metrics the notebooks recorded, each chapter's stated run time against its execution.
+check-book: $(STAMP)
+	$(BIN)/python -m pytest -m book tests $(PYTEST_ARGS)
 
 cache-key:
 	@echo $(CACHE_KEY)

@@ -1,31 +1,41 @@
-"""The book itself: the quick-mode HTML build (warnings are errors) and its execution cache."""
+"""The built book (``make book``; ``make check-book`` runs these): every page, the metrics its
+notebooks recorded, and each chapter's stated running time against the time it took to execute.
+Also, without a built book: the jupyter-cache key follows utils/."""
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import subprocess
 from pathlib import Path
 
+import nbformat
 import pytest
+from jupyter_cache import get_cache
 
 from tests.test_structure import toc_files
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# The sentence each chapter's opening carries, e.g. "This chapter runs in about 12 minutes in full
+# mode on 2 CPU cores; ..." or "... runs in under a minute in full mode ...".
+STATED_TIME = re.compile(r"runs in (?:about (\d+) minutes?|(under a minute)) in full mode")
 
-@pytest.mark.book
-def test_quick_book_builds_every_page(quick_book):
-    for entry in toc_files():
-        page = quick_book / f"{entry}.html"
-        assert page.is_file(), f"no HTML page for {entry}"
-        text = page.read_text()
-        assert "Traceback (most recent call last)" not in text or "raises-exception" in text, \
-            f"{entry} shows an unexpected traceback"
+
+def chapter_notebooks() -> list[str]:
+    return [entry for entry in toc_files() if (ROOT / f"{entry}.ipynb").is_file()]
 
 
 @pytest.mark.book
-def test_quick_book_records_metrics(quick_book):
-    metrics = ROOT / "_build" / "quick" / "metrics"
+def test_book_has_every_page(built_book):
+    missing = [e for e in toc_files() if not (built_book.html / f"{e}.html").is_file()]
+    assert not missing, f"no HTML page in {built_book.html} for {missing}"
+
+
+@pytest.mark.book
+def test_book_records_metrics(built_book):
+    metrics = built_book.artefacts / "metrics"
     files = sorted(metrics.glob("*.json"))
     assert files, f"no metrics recorded in {metrics}"
     for file in files:
@@ -44,6 +54,68 @@ def test_quick_book_records_metrics(quick_book):
         assert names <= set(recorded), (notebook, names - set(recorded))
     assert json.loads((metrics / "07_gru_sentiment_classifier.json").read_text())[
         "imdb_val_train_movie_overlap"] == 0
+
+
+def opening_text(page: Path) -> str:
+    """The text of a page from its title (h1) to its first section heading (h2), as read."""
+    source = page.read_text()
+    start = source.find("<h1", max(0, source.find('class="bd-article"')))  # not the print header
+    end = source.find("<h2", start)
+    text = re.sub(r"<[^>]+>", " ", source[start:end if end > 0 else len(source)])
+    return " ".join(html.unescape(text).split())
+
+
+def stated_minutes(text: str) -> tuple[str, float | None]:
+    """The running-time sentence in ``text`` and its minutes (None for "under a minute")."""
+    match = STATED_TIME.search(text)
+    if match is None:
+        raise ValueError("no sentence 'runs in about N minutes in full mode' "
+                         "(or 'runs in under a minute in full mode')")
+    return match.group(0), None if match.group(2) else float(match.group(1))
+
+
+def time_is_plausible(stated: float | None, measured: float) -> bool:
+    """A wide margin (a shared or slower machine): "about N minutes" holds for N/3 - 1 to 2N + 1
+    measured minutes, "under a minute" for at most 2."""
+    if stated is None:
+        return measured <= 2
+    return stated / 3 - 1 <= measured <= 2 * stated + 1
+
+
+def test_stated_time_margin():
+    assert time_is_plausible(None, 1.5) and not time_is_plausible(None, 2.5)
+    assert time_is_plausible(10, 4) and time_is_plausible(10, 20.9)
+    assert not time_is_plausible(10, 2) and not time_is_plausible(10, 22)
+    assert stated_minutes("This chapter runs in about 12 minutes in full mode on 2 cores") == (
+        "runs in about 12 minutes in full mode", 12.0)
+    assert stated_minutes("It runs in under a minute in full mode.")[1] is None
+    with pytest.raises(ValueError):
+        stated_minutes("This chapter runs quickly.")
+
+
+@pytest.mark.book
+def test_each_chapter_states_its_running_time(built_book):
+    """Each chapter's opening says how long it runs in full mode; the time the build measured
+    (jupyter-cache's record of the current notebook) agrees within a wide margin."""
+    cache = get_cache(str(built_book.cache))
+    problems = []
+    for entry in chapter_notebooks():
+        page = built_book.html / f"{entry}.html"
+        try:
+            sentence, stated = stated_minutes(opening_text(page))
+        except ValueError as exc:
+            problems.append(f"{entry}: the opening (before the first section) has {exc}")
+            continue
+        try:
+            record = cache.match_cache_notebook(nbformat.read(ROOT / f"{entry}.ipynb", 4))
+        except KeyError:
+            problems.append(f"{entry}: no execution of the current notebook in "
+                            f"{built_book.cache}: run `make book`")
+            continue
+        measured = record.data["execution_seconds"] / 60
+        if not time_is_plausible(stated, measured):
+            problems.append(f"{entry}: says '{sentence}', but executed in {measured:.1f} minutes")
+    assert not problems, "\n".join(problems)
 
 
 def _cache_key() -> str:

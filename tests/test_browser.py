@@ -1,10 +1,15 @@
-"""The quick-mode HTML book in a real browser (Debian's headless Chromium, driven by Playwright).
+"""The full HTML book in a real browser (Debian's headless Chromium, driven by Playwright).
 
-The book is built once per session by the ``quick_book`` fixture (tests/conftest.py), served on
-127.0.0.1, and every page listed in ``_toc.yml`` is opened in Chromium. The tests then check what
-a reader would see: no console errors, every image decoded, every equation typeset by MathJax,
-every internal link and anchor resolving, the launch/download/repository/issue buttons built from
-``repository.url``, and the search page finding "update gate". Screenshots of every page go to
+``make check-book`` runs these tests on the book ``make book`` built (the ``built_book`` fixture,
+tests/conftest.py; ``--book-html PATH`` reads another build). The book is served on 127.0.0.1 and
+every page listed in ``_toc.yml`` is opened in Chromium. The tests then check what a reader would
+see: no console errors, every image decoded, every equation typeset by MathJax, every internal
+link and anchor resolving, the launch/download/repository/issue buttons built from
+``repository.url``, and the search page finding "update gate". Then what a reader must not see,
+each failure naming the page and the offending text: a table rendered as text (a paragraph that
+starts with "|"), a table wider than its column with no horizontal scroll box, a machine path, a
+traceback or a Python warning, a cell tagged for removal (or one calling ``glue``) on show, and a
+number in Python's e-notation ("4e-19") in the prose. Screenshots of every page go to
 ``_build/screenshots/`` (the landing page, the gates chapter and the classifier chapter among
 them, once those chapters are in the toc).
 
@@ -29,6 +34,7 @@ import html.parser
 import http.server
 import json
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -99,6 +105,84 @@ MATH = """() => {
 }"""
 LINKS = "els => els.map(e => e.href)"
 
+# What a reader reads, taken once the page is typeset and screenshotted: every collapsed block
+# (<details>, e.g. a hidden output) is opened first, since a reader can open it.
+READER = """() => {
+  const article = document.querySelector('article.bd-article') || document.querySelector('main')
+                  || document.body;
+  for (const d of article.querySelectorAll('details')) d.open = true;
+  const clip = s => s.replace(/\\s+/g, ' ').trim().slice(0, 160);
+  const text = skip => {
+    const walker = document.createTreeWalker(article, NodeFilter.SHOW_TEXT);
+    const parts = [];
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const el = n.parentElement;
+      if (el.closest(skip) || !el.checkVisibility()) continue;
+      parts.push(n.textContent);
+    }
+    return parts.join(' ');
+  };
+  const always = 'script, style, mjx-container, .mjx-assistive-mml';
+  // A table wider than the article's column, with no box between them that scrolls sideways.
+  const style = getComputedStyle(article);
+  const column = article.clientWidth - parseFloat(style.paddingLeft)
+                 - parseFloat(style.paddingRight);
+  const wide = [];
+  for (const table of article.querySelectorAll('table')) {
+    if (!table.checkVisibility() || table.scrollWidth <= column + 1) continue;
+    let scrolls = false;
+    for (let el = table; el && el !== article; el = el.parentElement) {
+      const overflow = getComputedStyle(el).overflowX;
+      if ((overflow === 'auto' || overflow === 'scroll') && el.clientWidth <= column + 1) {
+        scrolls = true;
+        break;
+      }
+    }
+    if (!scrolls)
+      wide.push(`${table.scrollWidth} px in a ${column} px column: ${clip(table.innerText)}`);
+  }
+  // Cells whose tags say they are not for the reader, still shown.
+  const tagged = [];
+  const removed = [['remove-cell', null], ['remove-input', '.cell_input'],
+                   ['remove-output', '.cell_output']];
+  for (const [tag, part] of removed)
+    for (const cell of article.querySelectorAll(`.tag_${tag}`)) {
+      const shown = part ? cell.querySelector(part) : cell;
+      if (shown) tagged.push(`${tag}: ${clip(shown.textContent)}`);
+    }
+  for (const input of article.querySelectorAll('.cell_input')) {
+    if (input.checkVisibility() && !input.closest('details') && /\\bglue\\(/.test(input.innerText))
+      tagged.push(`a shown cell calls glue (its checks belong in a remove-cell cell): ` +
+                  clip(input.innerText));
+  }
+  return {
+    pipes: Array.from(article.querySelectorAll('p')).map(p => p.innerText.trim())
+                .filter(t => t.startsWith('|')).map(clip),
+    wide: wide,
+    tagged: tagged,
+    all: text(always),
+    shown: text(always + ', .cell_input, code.literal'),
+    prose: text(always + ', pre, code, kbd, samp, .highlight, .cell_input'),
+  };
+}"""
+# Matched in the page's text (all of it / outputs and prose / prose only).
+MACHINE_TEXT = re.compile(
+    r"/root/|/home/|/work/|/tmp/|site-packages|\.venv/|Traceback \(most recent call last\)")
+WARNING_CLASS = re.compile(r"\b(?:User|Deprecation|Future|Runtime|Syntax)Warning\b")
+E_NOTATION = re.compile(r"\b\d+(?:\.\d+)?[eE][+-]\d+\b")
+
+
+def _found(pattern: re.Pattern, text: str, width: int = 60, most: int = 10) -> list[str]:
+    """The matches of ``pattern`` in ``text``, each with ``width`` characters of context either
+    side (a match inside the previous one's context is not repeated), at most ``most``."""
+    found, shown_to = [], -1
+    for match in pattern.finditer(text):
+        if match.start() < shown_to:
+            continue
+        shown_to = match.end() + width
+        found.append(" ".join(text[max(0, match.start() - width):shown_to].split()))
+    return found[:most] + ([f"... and {len(found) - most} more"] if len(found) > most else [])
+
 
 @dataclass
 class PageReport:
@@ -116,6 +200,12 @@ class PageReport:
     raw_math: list[str] = field(default_factory=list)
     links: list[str] = field(default_factory=list)
     screenshot: str = ""
+    pipe_paragraphs: list[str] = field(default_factory=list)
+    wide_tables: list[str] = field(default_factory=list)
+    machine_text: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    tagged_cells: list[str] = field(default_factory=list)
+    e_notation: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -178,9 +268,9 @@ def serve(folder: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def served_book(quick_book: Path) -> Iterator[tuple[Path, str]]:
-    with serve(quick_book) as base:
-        yield quick_book, base
+def served_book(built_book) -> Iterator[tuple[Path, str]]:
+    with serve(built_book.html) as base:
+        yield built_book.html, base
 
 
 def _route_offline(context, base: str, blocked: list[str], needed: list[str]) -> None:
@@ -273,6 +363,13 @@ def visit_book(html: Path, base: str, entries: list[str], chromium: Path,
                 if display.count():
                     display.scroll_into_view_if_needed()
                     page.screenshot(path=str(shots / f"{names[entry]}-equation.png"))
+            read = page.evaluate(READER)
+            report.pipe_paragraphs = read["pipes"]
+            report.wide_tables = read["wide"]
+            report.tagged_cells = read["tagged"]
+            report.machine_text = _found(MACHINE_TEXT, read["all"])
+            report.warnings = _found(WARNING_CLASS, read["shown"])
+            report.e_notation = _found(E_NOTATION, read["prose"], width=40)
             page.close()
             pages[entry] = report
 
@@ -428,6 +525,47 @@ def test_launch_download_repository_and_issue_buttons(browser_run):
             f"{entry}: a Colab button, but notebooks cannot install utils there (see README)"
 
 
+def _by_page(run: BrowserRun, attribute: str) -> str:
+    """The pages where ``attribute`` of the report is not empty, each with what was found."""
+    found = {e: getattr(r, attribute) for e, r in run.pages.items() if getattr(r, attribute)}
+    return "\n".join(f"{entry}:\n" + "\n".join(f"    {item}" for item in items)
+                     for entry, items in found.items())
+
+
+def test_no_table_renders_as_text(browser_run):
+    """A markdown table made by a code cell is a <table>, not a paragraph of pipes."""
+    found = _by_page(browser_run, "pipe_paragraphs")
+    assert not found, f"paragraphs that start with a table pipe:\n{found}"
+
+
+def test_wide_tables_scroll_in_their_own_box(browser_run):
+    found = _by_page(browser_run, "wide_tables")
+    assert not found, f"tables wider than the page's column, with no scroll box:\n{found}"
+
+
+def test_no_page_shows_machine_paths_or_tracebacks(browser_run):
+    found = _by_page(browser_run, "machine_text")
+    assert not found, f"machine paths or tracebacks on show:\n{found}"
+
+
+def test_no_page_shows_a_python_warning(browser_run):
+    """Outputs and prose name no warning class (code the reader is shown may, and so may an
+    inline code literal in the prose)."""
+    found = _by_page(browser_run, "warnings")
+    assert not found, f"Python warnings on show:\n{found}"
+
+
+def test_no_cell_meant_to_be_hidden_is_shown(browser_run):
+    found = _by_page(browser_run, "tagged_cells")
+    assert not found, f"cells tagged for removal, or holding glue calls, on show:\n{found}"
+
+
+def test_numbers_in_prose_are_written_for_people(browser_run):
+    """No "4e-19" or "2e+06" outside code: utils.prose writes "4 × 10⁻¹⁹" and "2 million"."""
+    found = _by_page(browser_run, "e_notation")
+    assert not found, f"numbers in e-notation in the prose:\n{found}"
+
+
 def test_screenshots_were_saved(browser_run):
     for entry, file in browser_run.screenshots.items():
         assert Path(file).is_file() and Path(file).stat().st_size > 10_000, \
@@ -457,14 +595,14 @@ FROM_DISK = """async () => {
 }"""
 
 
-def test_a_page_opened_from_disk_reads_offline(quick_book):
+def test_a_page_opened_from_disk_reads_offline(built_book):
     """What a reader without internet gets from ``_build/html``: a chapter opened as a file
     (``file://``, no server), every other request aborted, its equations typeset in MathJax's
     own fonts, and no console error."""
     from playwright.sync_api import sync_playwright
 
     chromium = _ensure_chromium()
-    page_file = next(quick_book.glob("chapters/04_*.html"))
+    page_file = next(built_book.html.glob("chapters/04_*.html"))
     blocked: list[str] = []
     errors: list[str] = []
     with sync_playwright() as pw:
@@ -526,13 +664,12 @@ JS_RESULT = """() => {
 }"""
 
 
-def _live_model():
-    """The exported file in the quick book, and the Keras end-to-end model it came from."""
+def _live_model(book):
+    """The exported file in the book, and the Keras end-to-end model it came from."""
     from utils import live, models
 
-    file = ROOT / "_build" / "quick" / "_build" / "html" / "_static" / live.MODEL_FILE
-    exported = live.read_live_model(file)
-    source = ROOT / "_build" / "quick" / "models" / exported.settings["source"]
+    exported = live.read_live_model(book.html / "_static" / live.MODEL_FILE)
+    source = book.artefacts / "models" / exported.settings["source"]
     return exported, models.load_end_to_end(source)
 
 
@@ -571,7 +708,7 @@ def _time_keystrokes(page, n: int) -> dict[str, float]:
     return {"median_ms": med(done), "max_ms": max(done), "median_to_frame_ms": med(frame)}
 
 
-def test_live_gru_page_matches_keras_offline(quick_book):
+def test_live_gru_page_matches_keras_offline(built_book):
     """The live page, opened from disk (file://, no network), computes what Keras computes.
 
     For reviews with punctuation, <br />, apostrophes, non-ASCII text, emoji, HTML and script,
@@ -584,12 +721,12 @@ def test_live_gru_page_matches_keras_offline(quick_book):
     from utils import data, live
 
     chromium = _ensure_chromium()
-    page_file = quick_book / f"{LIVE_PAGE}.html"
-    shipped = quick_book / "_static" / live.MODEL_FILE
-    assert shipped.is_file() and (quick_book / "_static" / live.SCRIPT.name).is_file()
-    assert shipped.read_bytes() == (ROOT / "_build" / "quick" / "live" / live.MODEL_FILE
+    page_file = built_book.html / f"{LIVE_PAGE}.html"
+    shipped = built_book.html / "_static" / live.MODEL_FILE
+    assert shipped.is_file() and (built_book.html / "_static" / live.SCRIPT.name).is_file()
+    assert shipped.read_bytes() == (built_book.artefacts / "live" / live.MODEL_FILE
                                     ).read_bytes(), "the book ships the notebook's export"
-    exported, end_to_end = _live_model()
+    exported, end_to_end = _live_model(built_book)
     maxlen = exported.settings["maxlen"]
     long_review = ("It was fine, I guess? " * 5_000)[:100_000]
     reviews = [*LIVE_REVIEWS, long_review]

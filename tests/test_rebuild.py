@@ -1,0 +1,78 @@
+"""`make html` never publishes a stale page: an edit to utils/ re-executes the notebooks.
+
+jupyter-cache keys a notebook on its cells, so the Makefile keys the cache folder on utils/ and
+the pins; but Sphinx keeps its own record of what it has read (``_build/.doctrees``) and, seeing
+no notebook changed, would keep every page as it was. The ``html`` target removes that record when
+the key changes. This test proves it on a scratch book of one notebook that prints a value from
+a small local ``utils`` module, built with the Makefile's own ``html`` target (``BOOK_DIR``), in
+a few seconds per build.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from utils import config
+
+ROOT = Path(__file__).resolve().parent.parent
+PRINTED = re.compile(r"probe value: (\w+)")
+
+
+def _scratch_book(folder: Path) -> None:
+    (folder / "utils").mkdir(parents=True)
+    (folder / "utils" / "__init__.py").write_text("")
+    (folder / "_config.yml").write_text(
+        "title: Scratch\nexecute:\n  execute_notebooks: cache\n  raise_on_error: true\n")
+    (folder / "_toc.yml").write_text("format: jb-article\nroot: probe\n")
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nb.cells = [nbformat.v4.new_markdown_cell("# Probe"),
+                nbformat.v4.new_code_cell("from utils import probe\n\n"
+                                          'print("probe value:", probe.VALUE)')]
+    nbformat.write(nb, folder / "probe.ipynb")
+
+
+def _set_value(folder: Path, value: str) -> None:
+    (folder / "utils" / "probe.py").write_text(f"VALUE = {value!r}\n")
+
+
+def _build(folder: Path) -> tuple[str, str]:
+    """`make html BOOK_DIR=folder`; return the build's log and the page's printed value."""
+    proc = subprocess.run(["make", "--no-print-directory", "html", f"BOOK_DIR={folder}"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=240)
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, f"make html failed:\n{log[-4000:]}"
+    out = folder / "_build" / "quick" if config.is_quick() else folder
+    page = (out / "_build" / "html" / "probe.html").read_text()
+    printed = PRINTED.findall(page)
+    assert len(printed) == 1, f"expected one printed value in the page, found {printed}"
+    return log, printed[0]
+
+
+@pytest.mark.timeout(300)
+def test_an_edit_to_utils_re_executes_the_book(tmp_path):
+    stamp = subprocess.run(["make", "-q", ".venv/.installed"], cwd=ROOT)
+    if stamp.returncode != 0:
+        pytest.fail("the virtual environment is out of date: run `make setup` first",
+                    pytrace=False)
+    _scratch_book(tmp_path)
+    _set_value(tmp_path, "first")
+    log, value = _build(tmp_path)
+    assert value == "first", log[-3000:]
+    assert "Executed notebook" in log
+
+    _set_value(tmp_path, "second")
+    log, value = _build(tmp_path)
+    assert "every page is read and executed again" in log, log[-3000:]
+    assert "Executed notebook" in log, log[-3000:]
+    assert value == "second", f"the page kept the value from before the edit:\n{log[-3000:]}"
+
+    log, value = _build(tmp_path)  # nothing changed: nothing is read or executed again
+    assert value == "second"
+    assert "Executed notebook" not in log and "no targets are out of date" in log, log[-3000:]
