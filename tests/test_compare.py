@@ -1,4 +1,4 @@
-"""Tests of utils.compare: McNemar's exact test on known tables."""
+"""Tests of utils.compare: McNemar's exact test on known tables; the movie-level bootstrap."""
 
 from __future__ import annotations
 
@@ -48,3 +48,44 @@ def test_a_balanced_disagreement_is_within_noise():
 def test_bad_input(a, b, error):
     with pytest.raises(error, match="correct_a and correct_b"):
         compare.mcnemar(a, b)
+
+
+def test_independent_examples_have_a_design_effect_near_one():
+    rng = np.random.default_rng(1)
+    correct = rng.random(4000) < 0.8
+    result = compare.accuracy_interval(correct, np.arange(4000), n_boot=1000)
+    assert result.accuracy == pytest.approx(correct.mean())
+    assert result.low < result.accuracy < result.high
+    assert result.design_effect == pytest.approx(1.0, abs=0.2)
+    assert result.n_clusters == 4000
+
+
+def test_clusters_that_agree_widen_the_interval():
+    # 200 movies of 10 reviews each, all right or all wrong: 10 reviews count as one
+    movie_right = np.random.default_rng(2).random(200) < 0.8
+    correct = np.repeat(movie_right, 10)
+    movies = np.repeat(np.arange(200), 10)
+    result = compare.accuracy_interval(correct, movies, n_boot=1000)
+    assert result.design_effect == pytest.approx(10, rel=0.25)
+    assert result.standard_error == pytest.approx(np.sqrt(0.8 * 0.2 / 200), rel=0.2)
+
+
+def test_the_interval_is_reproducible_and_its_level_matters():
+    correct = np.array([True, False, True, True] * 50)
+    movies = np.repeat(np.arange(50), 4)
+    a = compare.accuracy_interval(correct, movies, seed=3)
+    assert a == compare.accuracy_interval(correct, movies, seed=3)
+    wide = compare.accuracy_interval(correct, movies, level=0.99, seed=3)
+    assert wide.low <= a.low and wide.high >= a.high
+
+
+@pytest.mark.parametrize("correct, movies, kwargs, error, name", [
+    (np.array([1, 0]), np.array([1, 2]), {}, TypeError, "correct"),
+    (np.array([], dtype=bool), np.array([]), {}, ValueError, "correct"),
+    (np.array([True, False]), np.array([1]), {}, ValueError, "movies"),
+    (np.array([True, False]), np.array([1, 2]), {"level": 95}, ValueError, "level"),
+    (np.array([True, False]), np.array([1, 2]), {"n_boot": 10}, ValueError, "n_boot"),
+])
+def test_bad_interval_input(correct, movies, kwargs, error, name):
+    with pytest.raises(error, match=name):
+        compare.accuracy_interval(correct, movies, **kwargs)

@@ -5,6 +5,10 @@ same 25,000 test reviews differ by chance: each model gets some reviews right th
 gets wrong. McNemar's test looks only at those discordant reviews: if neither model is better,
 each discordant review is a fair coin flip between them, so the count of the reviews only A gets
 right is binomial with p = 1/2 (the exact test, :func:`scipy.stats.binomtest`).
+
+How far one model's accuracy is from the accuracy it would have on all reviews of unseen movies
+is a different question, explained in :doc:`/chapters/07_gru_sentiment_classifier`:
+:func:`accuracy_interval` resamples whole movies, because reviews of one movie are not independent.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-__all__ = ["PairedComparison", "mcnemar"]
+__all__ = ["AccuracyInterval", "PairedComparison", "accuracy_interval", "mcnemar"]
 
 
 @dataclass(frozen=True)
@@ -64,3 +68,65 @@ def mcnemar(correct_a, correct_b) -> PairedComparison:
     discordant = a_only + b_only
     p = stats.binomtest(a_only, discordant, 0.5).pvalue if discordant else 1.0
     return PairedComparison(float(a.mean() - b.mean()), a_only, b_only, float(p))
+
+
+@dataclass(frozen=True)
+class AccuracyInterval:
+    """The outcome of :func:`accuracy_interval`."""
+
+    accuracy: float  #: the fraction of examples classified right
+    low: float  #: lower end of the percentile bootstrap interval
+    high: float  #: upper end
+    standard_error: float  #: standard deviation of the bootstrap accuracies
+    binomial_standard_error: float  #: sqrt(p (1 - p) / n), as if the examples were independent
+    design_effect: float  #: (standard_error / binomial_standard_error) ** 2
+    n_clusters: int  #: how many movies the examples are about
+
+
+def accuracy_interval(correct, movies, level: float = 0.95, n_boot: int = 2000,
+                      seed: int = 0) -> AccuracyInterval:
+    """Accuracy with a bootstrap interval that resamples whole movies (a cluster bootstrap).
+
+    Reviews of one movie tend to be right or wrong together (same vocabulary, same plot), so
+    they carry less information than as many independent reviews; resampling single reviews
+    would make the interval too narrow. Each bootstrap sample draws as many movies as there are,
+    with replacement, and takes all their reviews.
+
+    Args:
+        correct: boolean array, shape ``(n,)``, ``True`` where the prediction was right.
+        movies: integer array, shape ``(n,)``, the movie of each example
+            (:func:`utils.data.imdb_movie_ids`).
+        level: the interval's coverage, between 0 and 1.
+        n_boot: number of bootstrap samples (at least 100).
+        seed: seed of the resampling.
+
+    Returns:
+        An :class:`AccuracyInterval`; its ``design_effect`` is the variance of the accuracy
+        relative to the binomial variance of ``n`` independent examples.
+    """
+    c = np.asarray(correct)
+    m = np.asarray(movies)
+    if c.dtype != bool:
+        raise TypeError(f"correct must be a boolean array (predictions == labels); got {c.dtype}")
+    if c.ndim != 1 or c.size == 0:
+        raise ValueError(f"correct must be a non-empty 1-D array; got shape {c.shape}")
+    if m.shape != c.shape:
+        raise ValueError(f"movies must have the shape of correct {c.shape}; got {m.shape}")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be between 0 and 1; got {level}")
+    if int(n_boot) < 100:
+        raise ValueError(f"n_boot must be at least 100; got {n_boot}")
+    _, inverse = np.unique(m, return_inverse=True)
+    k = int(inverse.max()) + 1
+    right = np.bincount(inverse, weights=c.astype(np.float64), minlength=k)
+    size = np.bincount(inverse, minlength=k).astype(np.float64)
+    rng = np.random.default_rng(seed)
+    draws = rng.multinomial(k, np.full(k, 1.0 / k), size=int(n_boot)).astype(np.float64)
+    boot = (draws @ right) / (draws @ size)
+    p = float(c.mean())
+    se = float(boot.std(ddof=1))
+    binomial = float(np.sqrt(p * (1 - p) / c.size))
+    tail = (1 - level) / 2
+    low, high = np.quantile(boot, [tail, 1 - tail])
+    effect = (se / binomial) ** 2 if binomial > 0 else float("nan")
+    return AccuracyInterval(p, float(low), float(high), se, binomial, float(effect), k)
