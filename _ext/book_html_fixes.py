@@ -12,6 +12,10 @@
    3.2.2 (the release ``mathjax@3`` serves; the pinned PyPI package ``django-static-mathjax``)
    in ``_static/mathjax/`` and points ``mathjax_path`` there. Only the CommonHTML output is
    copied (the book never asks for SVG output or the single-file "full" bundles).
+3. **Tables that fit.** ``chapters/_static/book_html_fixes.css`` (loaded on every page): a table
+   wider than the text column scrolls inside its own box, its first column is not squeezed to
+   one word a line, and numbers do not wrap. (That code cells' Markdown tables are tables at all
+   is ``nb_render_markdown_format: myst`` in ``_config.yml``.)
 
 tests/test_browser.py checks the console, and blocks every request to another host.
 """
@@ -26,6 +30,8 @@ MATHJAX_PATH = "mathjax/tex-mml-chtml.js"
 # Parts of MathJax's es5 folder the book never loads (SVG output, other single-file bundles).
 _MATHJAX_UNUSED = ("*svg*", "tex-chtml-full*.js", "tex-chtml.js", "mml-chtml.js",
                    "node-main.js", "latest.js")
+#: The book's style sheet, copied into the build's ``_static`` and linked from every page.
+CSS_FILE = Path(__file__).resolve().parent.parent / "chapters" / "_static" / "book_html_fixes.css"
 
 
 def mathjax_dir() -> Path:
@@ -66,7 +72,18 @@ def copy_mathjax(app, exception) -> None:
                     ignore=shutil.ignore_patterns(*_MATHJAX_UNUSED))
 
 
+def copy_css(app, exception) -> None:
+    """Copy :data:`CSS_FILE` into the HTML build's ``_static`` once the build succeeded."""
+    if exception is not None or app.builder.format != "html":
+        return
+    shutil.copyfile(CSS_FILE, Path(app.outdir) / "_static" / CSS_FILE.name)
+
+
 def setup(app):
+    if not CSS_FILE.is_file():
+        raise FileNotFoundError(f"the book's style sheet {CSS_FILE} is missing")
+    app.add_css_file(CSS_FILE.name)
+    app.connect("build-finished", copy_css)
     app.connect("config-inited", use_local_mathjax)
     app.connect("html-page-context", dedupe_scripts, priority=900)
     app.connect("build-finished", copy_mathjax)

@@ -112,3 +112,127 @@ def test_gru_cell_diagram_draws_both_forms():
     plt.close(fig)
     with pytest.raises(TypeError, match="reset_after must be a bool"):
         plots.gru_cell_graph("yes")
+
+
+# --- Log axes, legends and the overlap check (issue 27) ---
+
+LAGS = [2, 5, 10, 20, 40, 80]
+
+
+def _lag_figure():
+    """The landing figure's shape: a log-log plot of a value by lag, drawn by pyplot."""
+    fig, ax = plt.subplots()
+    ax.plot(LAGS, [0.004, 0.09, 0.16, 0.166, 0.168, 0.165], marker="o", label="SimpleRNN")
+    ax.plot(LAGS, [0.0015, 0.002, 0.003, 0.005, 0.009, 0.02], marker="o", label="GRU")
+    ax.axhline(1 / 6, linestyle="--", label="no memory")
+    return fig, ax
+
+
+def test_every_pyplot_figure_is_checked_when_drawn():
+    """The crowded minor tick labels of a short log axis (3×10⁰ 4×10⁰ ...) fail on drawing."""
+    import io
+
+    assert "utils.plots:watch_figure" in plt.rcParams["figure.hooks"]
+    fig, ax = _lag_figure()
+    ax.set_xscale("log")
+    ax.set_xticks(LAGS, [str(v) for v in LAGS])
+    with pytest.raises(AssertionError, match=r"axes 0, x-axis: the tick labels '.+' and '.+' "
+                                             r"overlap \(on a log axis use utils.plots.log_axis"):
+        fig.savefig(io.BytesIO(), format="png")
+    plt.close(fig)
+
+
+def test_log_axis_labels_major_ticks_only_in_plain_numbers():
+    import io
+
+    fig, ax = _lag_figure()
+    assert plots.log_axis(ax, "x", ticks=LAGS) is ax
+    plots.log_axis(ax, "y")
+    plots.place_legend(ax)
+    fig.savefig(io.BytesIO(), format="png")  # checked when drawn: no overlap
+    plots.check_text_overlap(fig)
+    assert ax.get_xscale() == ax.get_yscale() == "log"
+    assert [t.get_text() for t in ax.get_xticklabels()] == [str(v) for v in LAGS]
+    assert not any(t.get_text() for t in ax.get_xticklabels(minor=True))
+    lo, hi = ax.get_ylim()
+    shown = [t.get_text() for t, v in zip(ax.get_yticklabels(), ax.get_yticks(), strict=True)
+             if lo <= v <= hi]
+    assert shown == ["0.003", "0.01", "0.03", "0.1"]
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("value, text", [
+    (0.02, "0.02"), (5.0, "5"), (20_000.0, "20,000"), (1e-5, "$10^{-5}$"),
+    (3e6, "$3\\times10^{6}$"), (0.0, ""),
+])
+def test_log_labels_read_as_numbers(value, text):
+    assert plots._log_label(value) == text
+
+
+def test_check_text_overlap_on_any_figure():
+    """A figure pyplot did not make is checked on request; rotated labels are not misjudged."""
+    from matplotlib.figure import Figure
+
+    fig = Figure()
+    ax = fig.add_subplot()
+    ax.plot([0, 1], [0, 1])
+    ax.set_xticks([i / 40 for i in range(41)])
+    with pytest.raises(AssertionError, match="x-axis: the tick labels"):
+        plots.check_text_overlap(fig)
+    ax.set_xticks([0, 0.5, 1], ["zero", "a half", "one"], rotation=45)
+    plots.check_text_overlap(fig)
+    with pytest.raises(TypeError, match="fig must be a Matplotlib Figure"):
+        plots.check_text_overlap(ax)
+
+
+def test_legend_over_data_fails_and_place_legend_avoids_it():
+    import numpy as np
+
+    fig, ax = plt.subplots()
+    x = np.linspace(0, 1, 50)
+    ax.plot(x, x, label="rising")
+    ax.legend(loc="center")
+    with pytest.raises(AssertionError, match="the legend covers the plotted data 'rising'"):
+        plots.check_text_overlap(fig)
+    legend = plots.place_legend(ax)
+    plots.check_text_overlap(fig)
+    assert legend.get_window_extent().overlaps(ax.get_window_extent())  # inside the axes
+    # Data everywhere: the legend goes outside, to the right or above.
+    for level in np.linspace(0, 1, 9):
+        ax.axhline(level, label=f"{level:.2f}")
+    for outside in ("right", "top"):
+        legend = plots.place_legend(ax, outside=outside)
+        plots.check_text_overlap(fig)
+        box, axes_box = legend.get_window_extent(), ax.get_window_extent()
+        assert box.x0 > axes_box.x1 if outside == "right" else box.y0 > axes_box.y1
+    plt.close(fig)
+
+
+def test_log_axis_and_place_legend_reject_bad_input():
+    fig, ax = plt.subplots()
+    with pytest.raises(ValueError, match="which must be 'x' or 'y'"):
+        plots.log_axis(ax, "z")
+    with pytest.raises(ValueError, match="ticks must be positive"):
+        plots.log_axis(ax, "x", ticks=[0, 1])
+    with pytest.raises(TypeError, match="ax must be a Matplotlib Axes"):
+        plots.log_axis(fig)
+    with pytest.raises(ValueError, match="place_legend chooses loc"):
+        plots.place_legend(ax, loc="best")
+    with pytest.raises(ValueError, match="outside must be"):
+        plots.place_legend(ax, outside="left")
+    plt.close(fig)
+
+
+def test_legend_over_filled_areas_and_bars_fails():
+    fig, (left, right) = plt.subplots(1, 2)
+    left.fill_between([0, 1], [0, 0], [1, 1], label="band")
+    left.legend(loc="center")
+    right.bar([0, 1, 2], [3, 3, 3], label="bars")
+    with pytest.raises(AssertionError, match="axes 0: the legend covers the plotted data 'band'"):
+        plots.check_text_overlap(fig)
+    left.get_legend().remove()
+    right.legend(loc="center")
+    with pytest.raises(AssertionError, match="axes 1: the legend covers the plotted data "
+                                             "an unlabelled Rectangle"):
+        plots.check_text_overlap(fig)
+    plt.close(fig)
