@@ -68,6 +68,50 @@ def test_documented_baselines_hold_empirically():
     assert np.mean(y) == pytest.approx(1.0, abs=0.01)
 
 
+def test_baseline_margin_is_two_standard_errors_of_the_no_memory_score():
+    adding, symbol = tasks.get_task("adding"), tasks.get_task("marked_symbol")
+    # The documented standard deviation of the no-memory squared error, measured.
+    _, y = adding.generate(200_000, 3, 1)
+    assert np.std((y - 1.0) ** 2) == pytest.approx(adding.baseline_sd, rel=0.01)
+    assert adding.baseline_sd == pytest.approx(math.sqrt(7 / 180))
+    assert adding.baseline_margin(1024) == pytest.approx(2 * math.sqrt(7 / 180 / 1024))
+    assert symbol.baseline_margin(400) == pytest.approx(2 * math.sqrt(0.25 * 0.75 / 400))
+    margin = adding.baseline_margin(1024)
+    assert adding.at_baseline(1 / 6 - 0.9 * margin, None, 1024)
+    assert adding.at_baseline(0.3, None, 1024)  # worse than the baseline: nothing learned
+    assert adding.at_baseline(float("nan"), None, 1024)
+    assert not adding.at_baseline(1 / 6 - 1.1 * margin, None, 1024)
+    assert symbol.at_baseline(1.0, 0.25 + 0.9 * symbol.baseline_margin(400), 400)
+    assert not symbol.at_baseline(1.0, 0.25 + 1.1 * symbol.baseline_margin(400), 400)
+    with pytest.raises(ValueError, match="accuracy"):
+        symbol.at_baseline(1.0, None, 400)
+    with pytest.raises(ValueError, match="n_test"):
+        adding.baseline_margin(0)
+    custom = tasks.Task("sum", "regression", 2, 1, 1 / 6, None,
+                        generate=adding.generate, length=adding.length)
+    with pytest.raises(ValueError, match="baseline_sd"):
+        custom.baseline_margin(100)
+
+
+def test_baseline_from_needs_an_unbroken_run_to_the_longest_lag():
+    def curve(at_baseline):
+        at = np.array(at_baseline, dtype=bool)
+        lags = np.array([2, 5, 10, 20])[: at.shape[1]]
+        zeros = np.zeros(at.shape)
+        return tasks.LagCurve("adding", lags, np.arange(at.shape[0]), zeros, zeros,
+                              zeros.astype(bool), 1 / 6, None, (), at)
+
+    assert curve([[False, True, False, True]]).baseline_from() == 20
+    assert curve([[False, False, True, True]]).baseline_from() == 10
+    assert curve([[True, True, True, True]]).baseline_from() == 2
+    assert curve([[False, True, True, False]]).baseline_from() is None
+    assert curve([[False, True, True], [False, False, True]]).baseline_from() == 10
+    unknown = tasks.LagCurve("sum", np.array([2]), np.array([0]), np.zeros((1, 1)),
+                             np.zeros((1, 1)), np.zeros((1, 1), bool), 1 / 6, None, ())
+    with pytest.raises(ValueError, match="baseline"):
+        unknown.baseline_from()
+
+
 def test_solved_criterion():
     symbol, adding = tasks.get_task("marked_symbol"), tasks.get_task("adding")
     assert symbol.solve_accuracy == pytest.approx(0.925)
@@ -86,6 +130,10 @@ def test_train_on_task_runs_and_is_reproducible():
     assert a.loss == pytest.approx(b.loss, rel=1e-5)
     assert a.accuracy is None and a.baseline_accuracy is None
     assert a.baseline_loss == tasks.get_task("adding").baseline_loss
+    # The run is judged against the baseline, and its trained model is kept.
+    assert a.at_baseline == tasks.get_task("adding").at_baseline(a.loss, None, TINY.n_test)
+    x, _ = tasks.adding_problem(3, 2)
+    assert a.model.predict(x, verbose=0).shape == (3, 1)
 
 
 def test_train_on_task_learns_a_short_lag_and_accepts_custom_tasks():
@@ -100,6 +148,7 @@ def test_train_on_task_learns_a_short_lag_and_accepts_custom_tasks():
     result = tasks.train_on_task(keras.layers.GRU, task, lag=1, budget=budget)
     assert result.task == "first_symbol"
     assert result.accuracy > 0.95 and result.solved, result
+    assert result.at_baseline is False  # judged by accuracy, no baseline_sd needed
     assert result.loss < 0.5 * task.baseline_loss
 
 
@@ -130,6 +179,7 @@ def test_evaluate_lags_trains_for_real():
     curve = tasks.evaluate_lags(lambda units: keras.layers.LSTM(units), "marked_symbol",
                                 lags=[1], budget=TINY)
     assert curve.loss.shape == (1, 1) and np.isfinite(curve.loss).all()
+    assert curve.at_baseline.shape == (1, 1)
     assert np.isnan(curve.accuracy).sum() == 0 and len(curve.runs) == 1
 
 

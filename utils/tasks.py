@@ -23,11 +23,19 @@ and the last step, where the answer is read out.
 
 A task counts as *solved* when the model explains at least 90 % of what the baseline cannot:
 accuracy at least ``baseline + 0.9 * (1 - baseline)`` for classification, mean squared error at
-most ``0.1 * baseline`` for regression.
+most ``0.1 * baseline`` for regression. At the other end, a run is *at the baseline* when its
+test score is no better than a model without memory would reach by luck on the same number of
+test sequences: its accuracy is at most ``baseline + 2`` standard errors of a guesser's accuracy,
+``sqrt(p (1 - p) / n_test)``, or its mean squared error at least ``baseline - 2`` standard
+errors of the no-memory model's error, ``sd / sqrt(n_test)`` with ``sd`` the standard deviation
+of one sequence's squared error (for the adding problem ``sqrt(1/15 - 1/36) = sqrt(7/180)``).
+A worse score than the baseline's counts as at the baseline: nothing was learned.
 
 :func:`train_on_task` trains ``Input -> recurrent layer -> Dense`` with Adam on a
 :class:`Budget` (sizes come from :func:`default_budget`, smaller in quick mode) and evaluates on
-fresh test sequences; :func:`evaluate_lags` repeats it over lags (and seeds) for a curve.
+fresh test sequences; :func:`evaluate_lags` repeats it over lags (and seeds) for a curve, whose
+:meth:`LagCurve.longest_solved_lag` and :meth:`LagCurve.baseline_from` say where a layer stops
+solving a task and from which lag on it learns nothing measurable.
 
 What the default budget gives for each layer and lag is measured, and checked, where the book
 builds: :doc:`/chapters/03_vanishing_gradients` for the ``SimpleRNN`` and the chapter on why
@@ -63,6 +71,8 @@ __all__ = [
 
 #: Fraction of the gap between the baseline and perfection a model must close to "solve" a task.
 SOLVED_FRACTION = 0.9
+#: Standard errors a test score may beat the baseline by and still count as "at the baseline".
+BASELINE_Z = 2.0
 
 
 def _check_int(value, name: str, minimum: int) -> int:
@@ -138,6 +148,9 @@ class Task:
         baseline_accuracy: its accuracy (``None`` for regression).
         generate: ``generate(n, lag, seed) -> (x (n, time, num_features) float32, y (n,))``.
         length: ``length(lag)`` the sequence length for a lag.
+        baseline_sd: regression only, the standard deviation over sequences of the no-memory
+            prediction's squared error (``None``: unknown, so :meth:`baseline_margin` cannot
+            be computed).
     """
 
     name: str
@@ -148,6 +161,7 @@ class Task:
     baseline_accuracy: float | None
     generate: Callable[[int, int, int], tuple[np.ndarray, np.ndarray]] = field(repr=False)
     length: Callable[[int], int] = field(repr=False)
+    baseline_sd: float | None = None
 
     def solved(self, loss: float, accuracy: float | None = None) -> bool:
         """Whether a test ``loss``/``accuracy`` counts as solving the task (see module doc)."""
@@ -163,6 +177,35 @@ class Task:
         if self.baseline_accuracy is None:
             return None
         return self.baseline_accuracy + SOLVED_FRACTION * (1 - self.baseline_accuracy)
+
+    def baseline_margin(self, n_test: int) -> float:
+        """How far a score on ``n_test`` sequences may beat the baseline by luck alone.
+
+        :data:`BASELINE_Z` standard errors of a no-memory model's test score: of its accuracy
+        for classification, of its mean squared error for regression (see the module doc).
+        """
+        n_test = _check_int(n_test, "n_test", 1)
+        if self.kind == "classification":
+            p = self.baseline_accuracy
+            return BASELINE_Z * math.sqrt(p * (1 - p) / n_test)
+        if self.baseline_sd is None:
+            raise ValueError(f"task {self.name!r} has no baseline_sd, so its baseline margin "
+                             "is unknown")
+        return BASELINE_Z * self.baseline_sd / math.sqrt(n_test)
+
+    def at_baseline(self, loss: float, accuracy: float | None, n_test: int) -> bool:
+        """Whether a test score on ``n_test`` sequences is no better than the baseline's.
+
+        Classification: ``accuracy <= baseline_accuracy + margin``; regression:
+        ``loss >= baseline_loss - margin``, with :meth:`baseline_margin`. A worse score than
+        the baseline's counts too. A non-finite loss counts as at the baseline.
+        """
+        margin = self.baseline_margin(n_test)
+        if self.kind == "classification":
+            if accuracy is None:
+                raise ValueError(f"task {self.name!r} is judged by accuracy; got None")
+            return accuracy <= self.baseline_accuracy + margin
+        return not np.isfinite(loss) or loss >= self.baseline_loss - margin
 
 
 def _marked_symbol_task(num_symbols: int = 4, window: int = 5) -> Task:
@@ -181,6 +224,8 @@ def _adding_task(window: int = 5) -> Task:
         baseline_loss=1 / 6, baseline_accuracy=None,
         generate=lambda n, lag, seed: adding_problem(n, lag, window, seed),
         length=lambda lag: lag + window,
+        # (S - 1)^2 with S - 1 triangular on [-1, 1]: E = 1/6, E[(S - 1)^4] = 1/15.
+        baseline_sd=math.sqrt(1 / 15 - 1 / 36),
     )
 
 
@@ -250,6 +295,10 @@ class TaskResult:
         accuracy: test accuracy (``None`` for regression). baseline_loss / baseline_accuracy:
         the task's no-memory baseline. solved: see :meth:`Task.solved`.
         history: per-epoch training loss. seconds: wall time of the run.
+        at_baseline: see :meth:`Task.at_baseline`, on the run's ``n_test`` test sequences
+            (``None``: unknown, for a regression task without ``baseline_sd``).
+        model: the trained ``Input -> recurrent -> Dense`` Keras model, to look inside
+            (``None`` when not kept).
     """
 
     task: str
@@ -262,6 +311,8 @@ class TaskResult:
     solved: bool
     history: tuple[float, ...]
     seconds: float
+    at_baseline: bool | None = None
+    model: object = field(default=None, repr=False, compare=False)
 
 
 def _make_recurrent(make_layer, units: int):
@@ -332,7 +383,8 @@ def train_on_task(
             data (``seed + 10_000``), so a run is reproducible on CPU.
 
     Returns:
-        A :class:`TaskResult` with the test loss and accuracy and whether the task was solved.
+        A :class:`TaskResult` with the test loss and accuracy, whether the task was solved and
+        whether the run is at the baseline, and the trained model.
     """
     task = get_task(task)
     lag = _check_int(lag, "lag", 0)
@@ -350,12 +402,15 @@ def train_on_task(
     scores = model.evaluate(x_test, y_test, batch_size=256, verbose=0, return_dict=True)
     loss = float(scores["loss"])
     accuracy = float(scores["accuracy"]) if task.kind == "classification" else None
+    judged = task.kind == "classification" or task.baseline_sd is not None
     return TaskResult(
         task=task.name, lag=lag, seed=seed, loss=loss, accuracy=accuracy,
         baseline_loss=task.baseline_loss, baseline_accuracy=task.baseline_accuracy,
         solved=bool(np.isfinite(loss) and task.solved(loss, accuracy)),
         history=tuple(float(v) for v in hist.history["loss"]),
         seconds=time.perf_counter() - start,
+        at_baseline=bool(task.at_baseline(loss, accuracy, budget.n_test)) if judged else None,
+        model=model,
     )
 
 
@@ -368,6 +423,7 @@ class LagCurve:
         loss: ``(S, L)`` test losses. accuracy: ``(S, L)`` test accuracies (NaN for
         regression). solved: ``(S, L)`` booleans. baseline_loss / baseline_accuracy: as in
         :class:`Task`. runs: the :class:`TaskResult` objects, seed-major.
+        at_baseline: ``(S, L)`` booleans, :attr:`TaskResult.at_baseline` (``None``: unknown).
     """
 
     task: str
@@ -379,6 +435,7 @@ class LagCurve:
     baseline_loss: float
     baseline_accuracy: float | None
     runs: tuple[TaskResult, ...] = field(repr=False)
+    at_baseline: np.ndarray | None = None
 
     def longest_solved_lag(self) -> int | None:
         """The longest lag ``L`` such that every lag ``<= L`` was solved by every seed.
@@ -389,6 +446,21 @@ class LagCurve:
         ok = self.solved.all(axis=0)
         n = len(ok) if ok.all() else int(np.argmin(ok))
         return int(self.lags[n - 1]) if n else None
+
+    def baseline_from(self) -> int | None:
+        """The first lag ``L`` such that every run at ``L`` and at every longer lag is at the
+        baseline (:meth:`Task.at_baseline`), for every seed.
+
+        ``None`` when a run at the longest lag is not at the baseline.
+        """
+        if self.at_baseline is None:
+            raise ValueError(f"task {self.task!r} has no baseline margin (baseline_sd), so "
+                             "whether a run is at the baseline is unknown")
+        ok = self.at_baseline.all(axis=0)
+        if not ok[-1]:
+            return None
+        first = len(ok) - int(np.argmin(ok[::-1])) if not ok.all() else 0
+        return int(self.lags[first])
 
     @property
     def seconds(self) -> float:
@@ -429,4 +501,6 @@ def evaluate_lags(
         solved=np.array([r.solved for r in runs]).reshape(shape),
         baseline_loss=task.baseline_loss, baseline_accuracy=task.baseline_accuracy,
         runs=tuple(runs),
+        at_baseline=(None if any(r.at_baseline is None for r in runs) else
+                     np.array([r.at_baseline for r in runs]).reshape(shape)),
     )
