@@ -20,6 +20,11 @@ runs. The conditions below are read from the installed Keras 3.15 source:
 - and, at run time, a visible GPU and a CUDA build of TensorFlow (``cudnn_ok`` and the op's
   availability), which no CPU has: this module judges the layer, not the machine.
 
+These are the TensorFlow backend's conditions, the backend the book runs. The other backends of
+Keras 3.15 decide for themselves: the JAX backend has no cuDNN GRU (its ``gru`` is a
+``lax.scan``; only its LSTM calls cuDNN), and the PyTorch backend's cuDNN GRU takes no mask at
+all. :doc:`/chapters/04_gru_gates` checks both against the installed source.
+
 :func:`cudnn_eligibility` checks a layer's arguments (no GPU needed) and says which
 conditions fail.
 """
