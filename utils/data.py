@@ -185,8 +185,10 @@ def imdb_movie_ids(split: str, path: str | os.PathLike | None = None) -> np.ndar
 
     Review file ``{i}_{rating}.txt`` of ``{split}/pos`` is about the movie on line ``i`` of
     ``{split}/urls_pos.txt`` (``http://www.imdb.com/title/tt0453418/usercomments``), and
-    likewise for ``neg``; the id is the number after ``tt``. IMDB keeps the movies of its
-    training and test splits apart, but a movie has up to 30 reviews within a split.
+    likewise for ``neg``; the id is the number after ``tt``. IMDB's training and test splits
+    are about different movies, all but one (tt0406816 has 2 training and 23 test reviews,
+    counted in :doc:`/chapters/01_the_imdb_dataset`), and a movie has up to 30 reviews within a
+    split.
 
     Args:
         split: ``"train"`` or ``"test"``.
