@@ -33,8 +33,8 @@ help:
 	@sed -n '2,6p' Makefile | sed 's/^# *//'
 
 $(STAMP): requirements.txt pyproject.toml binder/ipython_kernel_config.py
-	@$(PYTHON) -c 'import sys; v = sys.version_info; assert v >= (3, 11), \
-	  f"Python 3.11+ is needed; $(PYTHON) is {v.major}.{v.minor} (set PYTHON=python3.11)"'
+	@$(PYTHON) -c 'import sys; v = sys.version_info; assert v >= (3, 11, 4), \
+	  f"Python 3.11.4+ is needed; $(PYTHON) is {v.major}.{v.minor}.{v.micro} (set PYTHON=python3.11)"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt

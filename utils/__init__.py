@@ -26,6 +26,8 @@ Each module is named for an idea and says in its docstring which chapter explain
 - :mod:`utils.race`    time to a common validation accuracy, for models of ``utils.models``
 - :mod:`utils.fresh_process` a measurement in a new interpreter (what TensorFlow fixes at start)
 - :mod:`utils.cudnn`   whether a GRU/LSTM layer and a batch's mask would get the cuDNN kernel
+- :mod:`utils.timeseries` the hourly weather of chapter 12: windows, baselines, forecasts
+- :mod:`utils.seq2seq` dates in many formats to ISO 8601: the encoder–decoder of chapter 13
 - :mod:`utils.data_parallel` ``MirroredStrategy`` on logical CPU devices, checked against one
 
 ``make bench`` (the speed chapter's measurements repeated, and build times) is project tooling

@@ -297,6 +297,6 @@
   const api = {model, standardize, words, encode, forward, analyse, update,
                current: null, timing: null};
   window.liveGru = api;
-  box.value = (spec.examples || [""])[0];
+  box.value = (spec.examples && spec.examples[0]) || "";  // none configured: an empty box
   update();
 })();
