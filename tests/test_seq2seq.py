@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import keras
 import numpy as np
 import pytest
 
@@ -85,14 +86,107 @@ def test_greedy_decoding_is_the_trained_function(attention):
     np.testing.assert_allclose(model.greedy_decode(longer)[1], logits, atol=1e-5)
 
 
-def test_exact_match_and_mcnemar():
+def test_exact_match():
     assert seq2seq.exact_match(["a", "b"], ["a", "c"]).tolist() == [True, False]
     with pytest.raises(ValueError, match="same length"):
         seq2seq.exact_match(["a"], ["a", "b"])
-    a = np.array([True] * 30 + [False] * 10)
-    assert seq2seq.mcnemar_exact_p(a, a) == 1.0
-    b = np.array([True] * 10 + [False] * 30)
-    assert seq2seq.mcnemar_exact_p(a, b) < 1e-5       # 20 discordant pairs, all one way
-    assert seq2seq.mcnemar_exact_p(a, b) == seq2seq.mcnemar_exact_p(b, a)
+
+
+@pytest.mark.parametrize("day", [dt.date(2024, 12, 25), dt.date(2003, 1, 5)])
+def test_field_spans_point_at_each_part(day):
+    expected = {"year": {str(day.year), f"{day.year % 100:02d}"},
+                "month": {str(day.month), f"{day.month:02d}", day.strftime("%b"),
+                          day.strftime("%B"), day.strftime("%B").lower()},
+                "day": {str(day.day), f"{day.day:02d}", f"{day.day}th", f"{day.day}rd"}}
+    for style in seq2seq.FORMATS:
+        text, spans = seq2seq.format_date(day, style), seq2seq.field_spans(day, style)
+        assert {"year", "month", "day"} <= set(spans) <= {"year", "month", "day", "weekday"}
+        for part, words in expected.items():
+            start, end = spans[part]
+            assert text[start:end] in words, (style, part, text[start:end])
+        ends = sorted(spans.values())
+        assert all(a[1] <= b[0] for a, b in zip(ends, ends[1:])), style    # no overlap
+    with pytest.raises(TypeError, match="date"):
+        seq2seq.field_spans("2024-12-25", "us_long")
+
+
+def test_make_dataset_buckets_and_trims():
+    vocab = seq2seq.CharVocab(["0123456789-/ ", "abc"])
+    sources = ["1/2/50", "abc 12", "12/25/2024", "1", "abc abc abc", "22"] * 5
+    x = vocab.encode(sources, 14)
+    y = vocab.encode(["2024-12-25"] * len(sources), 10)
+    dec = vocab.decoder_inputs(y)
+    ds = seq2seq.make_dataset(x, dec, y, batch_size=4, shuffle=True, seed=0)
+    seen = []
+    for (xb, db), yb in ds.as_numpy_iterator():
+        assert xb.shape[1] == (xb != 0).sum(1).max() < 14          # cut to its longest
+        assert db.shape == yb.shape == (len(xb), 10)
+        seen += vocab.decode(xb)
+    assert sorted(seen) == sorted(sources) and int(ds.cardinality()) == 8
     with pytest.raises(ValueError, match="same N"):
-        seq2seq.mcnemar_exact_p(a, b[:5])
+        seq2seq.make_dataset(x, dec[:3], y[:3], batch_size=4, shuffle=False)
+
+
+def test_teacher_forced_exact_match_is_greedy_exact_match():
+    config.set_seed(0)
+    vocab = seq2seq.CharVocab(["0123456789-/ ", "abc"])
+    model = seq2seq.DateTranslator(len(vocab), units=8, embed_dim=4, attention=True)
+    source = vocab.encode(["12/25/24", "1/2/50", "abc 12", "2/2/22"], 9)
+    ids, _, _ = model.greedy_decode(source)
+    targets = ids.copy()
+    targets[1, 0] = (targets[1, 0] + 1) % len(vocab)     # wrong first character
+    targets[2, 9] = (targets[2, 9] + 1) % len(vocab)     # wrong last character
+    logits = model((source, vocab.decoder_inputs(targets)))
+    got = np.asarray(seq2seq.teacher_forced_exact_match(targets, logits))
+    greedy = seq2seq.exact_match(vocab.decode(ids), vocab.decode(targets))
+    assert got.tolist() == greedy.astype(float).tolist() == [1.0, 0.0, 0.0, 1.0]
+
+
+def test_attention_peak_share():
+    day = dt.date(2024, 12, 25)
+    spans = [seq2seq.field_spans(day, "european")] * 2    # "25.12.2024"
+    weights = np.zeros((2, 10, 10))
+    weights[:, :, 0] = 1.0                               # everything on the day's "2"
+    weights[0, :4, 6] = 1.0                              # example 0: year digits on the year
+    weights[0, :4, 0] = 0.0
+    weights[:, 5:7, 0], weights[:, 5:7, 4] = 0.0, 1.0    # month digits on the month's "2"
+    share = seq2seq.attention_peak_share(weights, spans)
+    expected = [0.5] * 4 + [np.nan] + [1.0] * 2 + [np.nan] + [1.0] * 2
+    np.testing.assert_array_equal(share, expected)
+    weights[1, 5:7, 4], weights[1, 5:7, 5] = 0.0, 1.0    # example 1: on the "." after 12
+    assert seq2seq.attention_peak_share(weights, spans)[5] == 0.5
+    np.testing.assert_array_equal(
+        seq2seq.attention_peak_share(weights, spans, after=1), expected)
+    with pytest.raises(ValueError, match="after"):
+        seq2seq.attention_peak_share(weights, spans, after=-1)
+    with pytest.raises(ValueError, match="weights"):
+        seq2seq.attention_peak_share(weights[:, :5], spans)
+
+
+@pytest.mark.parametrize("schedule", [False, True])
+def test_restart_trains_like_a_new_model(schedule):
+    vocab = seq2seq.CharVocab(["0123456789-/ ", "abc"])
+    source = vocab.encode(["12/25/24", "1/2/50", "abc 12", "2/2/22"] * 4, 9)
+    targets = vocab.encode(["2024-12-25", "1950-01-02", "2012-01-01", "2022-02-02"] * 4, 10)
+    data = ((source, vocab.decoder_inputs(targets)), targets)
+
+    def compiled(model):
+        rate = keras.optimizers.schedules.CosineDecay(1e-2, 4) if schedule else 1e-2
+        model.compile(optimizer=keras.optimizers.Adam(rate),
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        return model
+
+    def train(model):
+        model.fit(*data, batch_size=8, epochs=2, shuffle=False, verbose=0)
+        return model.get_weights()
+
+    config.set_seed(3)
+    new = train(compiled(seq2seq.DateTranslator(len(vocab), units=8, embed_dim=4,
+                                                attention=True)))
+    config.set_seed(0)
+    reused = compiled(seq2seq.DateTranslator(len(vocab), units=8, embed_dim=4, attention=True))
+    train(reused)                                        # trained once with another seed
+    reused.restart(3)
+    assert reused.optimizer.iterations.numpy() == 0
+    for a, b in zip(new, train(reused), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-6)

@@ -7,7 +7,9 @@ the model: a GRU encoder, a GRU decoder started from the encoder's final state, 
 teacher forcing, and, optionally, additive attention on the encoder's states
 (Bahdanau et al., 2015). :meth:`DateTranslator.greedy_decode` writes the answer from the
 input alone, one character at a time, with the same layers (and so the same weights) that
-were trained.
+were trained. :func:`make_dataset` batches the examples by input length,
+:func:`teacher_forced_exact_match` measures exact match during training (for early stopping),
+and :func:`field_spans` and :func:`attention_peak_share` check where attention looks.
 
 Explained in :doc:`/chapters/13_sequence_to_sequence`.
 """
@@ -15,15 +17,19 @@ Explained in :doc:`/chapters/13_sequence_to_sequence`.
 from __future__ import annotations
 
 import datetime as dt
+import string
 from collections.abc import Callable, Sequence
 
 import keras
 import numpy as np
 from keras import ops
 
-__all__ = ["FORMATS", "TARGET_LEN", "format_date", "date_split", "make_examples",
-           "CharVocab", "AdditiveAttention", "DateTranslator", "exact_match",
-           "mcnemar_exact_p"]
+from utils import config, sequences
+
+__all__ = ["FORMATS", "FIELDS", "TARGET_LEN", "TARGET_FIELDS", "format_date", "field_spans",
+           "date_split", "make_examples", "CharVocab", "make_dataset", "AdditiveAttention",
+           "DateTranslator", "teacher_forced_exact_match", "exact_match",
+           "attention_peak_share"]
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December")
@@ -32,6 +38,8 @@ _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Su
 YEARS = (1950, 2049)
 #: The length of every target, ``YYYY-MM-DD``.
 TARGET_LEN = 10
+#: What each of the target's ten characters writes: ``YYYY-MM-DD``.
+TARGET_FIELDS = ("year",) * 4 + ("dash",) + ("month",) * 2 + ("dash",) + ("day",) * 2
 
 
 def _ordinal(n: int) -> str:
@@ -39,30 +47,69 @@ def _ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
-#: The human formats, by name: each turns a ``datetime.date`` into a string. Month and day
-#: names are spelled out here (not with ``strftime``), so the data do not depend on the locale.
-FORMATS: dict[str, Callable[[dt.date], str]] = {
-    "us_short": lambda d: f"{d.month}/{d.day}/{d.year % 100:02d}",
-    "us_long": lambda d: f"{d.month:02d}/{d.day:02d}/{d.year}",
-    "european": lambda d: f"{d.day:02d}.{d.month:02d}.{d.year}",
-    "day_mon_year": lambda d: f"{d.day} {_MONTHS[d.month - 1][:3]} {d.year}",
-    "mon_day_year": lambda d: f"{_MONTHS[d.month - 1][:3]} {d.day}, {d.year}",
-    "month_day_year": lambda d: f"{_MONTHS[d.month - 1]} {d.day}, {d.year}",
-    "ordinal_of": lambda d: f"{_ordinal(d.day)} of {_MONTHS[d.month - 1]} {d.year}",
-    "weekday_short": lambda d: (f"{_DAYS[d.weekday()][:3]}, {_MONTHS[d.month - 1][:3]} "
-                                f"{d.day} {d.year}"),
-    "weekday_long": lambda d: (f"{_DAYS[d.weekday()]}, {d.day} {_MONTHS[d.month - 1]} "
-                               f"{d.year}"),
-    "lower_the": lambda d: (f"the {_ordinal(d.day)} of {_MONTHS[d.month - 1].lower()}, "
-                            f"{d.year}"),
+#: The pieces a format is made of: placeholder -> (the part of the date it writes, how).
+#: Month and day names are spelled out here (not with ``strftime``), so the data do not
+#: depend on the locale.
+FIELDS: dict[str, tuple[str, Callable[[dt.date], str]]] = {
+    "yyyy": ("year", lambda d: f"{d.year}"),
+    "yy": ("year", lambda d: f"{d.year % 100:02d}"),
+    "m": ("month", lambda d: f"{d.month}"),
+    "mm": ("month", lambda d: f"{d.month:02d}"),
+    "mon": ("month", lambda d: _MONTHS[d.month - 1][:3]),
+    "month": ("month", lambda d: _MONTHS[d.month - 1]),
+    "month_lower": ("month", lambda d: _MONTHS[d.month - 1].lower()),
+    "d": ("day", lambda d: f"{d.day}"),
+    "dd": ("day", lambda d: f"{d.day:02d}"),
+    "dth": ("day", lambda d: _ordinal(d.day)),
+    "wd": ("weekday", lambda d: _DAYS[d.weekday()][:3]),
+    "weekday": ("weekday", lambda d: _DAYS[d.weekday()]),
 }
+
+#: The human formats, by name: templates whose ``{placeholders}`` are keys of :data:`FIELDS`.
+FORMATS: dict[str, str] = {
+    "us_short": "{m}/{d}/{yy}",
+    "us_long": "{mm}/{dd}/{yyyy}",
+    "european": "{dd}.{mm}.{yyyy}",
+    "day_mon_year": "{d} {mon} {yyyy}",
+    "mon_day_year": "{mon} {d}, {yyyy}",
+    "month_day_year": "{month} {d}, {yyyy}",
+    "ordinal_of": "{dth} of {month} {yyyy}",
+    "weekday_short": "{wd}, {mon} {d} {yyyy}",
+    "weekday_long": "{weekday}, {d} {month} {yyyy}",
+    "lower_the": "the {dth} of {month_lower}, {yyyy}",
+}
+
+
+def _render(date: dt.date, style: str) -> tuple[str, dict[str, tuple[int, int]]]:
+    if style not in FORMATS:
+        raise ValueError(f"style must be one of {sorted(FORMATS)}; got {style!r}")
+    if not isinstance(date, dt.date):
+        raise TypeError(f"date must be a datetime.date; got {type(date).__name__}")
+    text, spans = "", {}
+    for literal, field, _, _ in string.Formatter().parse(FORMATS[style]):
+        text += literal
+        if field is not None:
+            part, write = FIELDS[field]
+            piece = write(date)
+            spans[part] = (len(text), len(text) + len(piece))
+            text += piece
+    return text, spans
 
 
 def format_date(date: dt.date, style: str) -> str:
     """``date`` written in the format named ``style`` (a key of :data:`FORMATS`)."""
-    if style not in FORMATS:
-        raise ValueError(f"style must be one of {sorted(FORMATS)}; got {style!r}")
-    return FORMATS[style](date)
+    return _render(date, style)[0]
+
+
+def field_spans(date: dt.date, style: str) -> dict[str, tuple[int, int]]:
+    """Where each part of the date stands in ``format_date(date, style)``.
+
+    Returns:
+        ``{"year": (start, end), "month": ..., "day": ...}`` (and ``"weekday"`` for the
+        formats that name it): character positions, ``end`` excluded, so that
+        ``text[start:end]`` is the part, e.g. ``"25th"`` or ``"December"``.
+    """
+    return _render(date, style)[1]
 
 
 def date_split(fractions=(0.8, 0.1), seed: int = 0) -> tuple[list[dt.date], ...]:
@@ -92,7 +139,7 @@ def make_examples(dates: Sequence[dt.date], n: int, seed: int = 0):
     names = sorted(FORMATS)
     picks = rng.integers(0, len(dates), size=n)
     styles = [names[i] for i in rng.integers(0, len(names), size=n)]
-    sources = [FORMATS[s](dates[i]) for s, i in zip(styles, picks, strict=True)]
+    sources = [format_date(dates[i], s) for s, i in zip(styles, picks, strict=True)]
     targets = [dates[i].isoformat() for i in picks]
     return sources, targets, styles
 
@@ -136,6 +183,50 @@ class CharVocab:
         return np.concatenate([start, targets[:, :-1]], axis=1)
 
 
+def make_dataset(source_ids: np.ndarray, decoder_inputs: np.ndarray, targets: np.ndarray, *,
+                 batch_size: int, shuffle: bool, seed: int = 0, pool_batches: int = 8):
+    """A ``tf.data.Dataset`` of ``((source, decoder_inputs), targets)`` batches for ``fit``.
+
+    Examples of similar input length share a batch (:func:`utils.sequences.length_batches`,
+    explained in :doc:`/chapters/06_text_to_tensors`), and each batch's source ids are cut to
+    its longest input, so the encoder reads little padding.
+
+    Args:
+        source_ids: ``(N, S)`` int ids, padded with 0 at the end (:meth:`CharVocab.encode`).
+        decoder_inputs: ``(N, T)`` teacher-forcing inputs (:meth:`CharVocab.decoder_inputs`).
+        targets: ``(N, T)`` target ids.
+        batch_size: examples per batch.
+        shuffle: a new order on every pass (training), else a fixed order sorted by length.
+        seed: seeds the shuffling.
+        pool_batches: examples are shuffled, cut into pools of this many batches and sorted
+            by length within a pool, so that a batch mixes formats of similar length.
+
+    Returns:
+        The dataset: sources ``(B, S_batch)``, decoder inputs and targets ``(B, T)``, int32.
+    """
+    import tensorflow as tf
+
+    x, dec, y = (np.asarray(a) for a in (source_ids, decoder_inputs, targets))
+    if x.ndim != 2 or dec.ndim != 2 or dec.shape != y.shape or len(x) != len(y):
+        raise ValueError("source_ids must be (N, S), decoder_inputs and targets (N, T), with "
+                         f"the same N; got {x.shape}, {dec.shape} and {y.shape}")
+    x, dec, y = (a.astype(np.int32) for a in (x, dec, y))
+    lengths = np.sum(x != CharVocab.PAD, axis=1)
+    rng = np.random.default_rng(seed)
+
+    def generate():
+        for b in sequences.length_batches(lengths, batch_size, shuffle=shuffle, rng=rng,
+                                          pool_batches=pool_batches):
+            yield (x[b, :lengths[b].max()], dec[b]), y[b]
+
+    steps = dec.shape[1]
+    spec = ((tf.TensorSpec((None, None), tf.int32), tf.TensorSpec((None, steps), tf.int32)),
+            tf.TensorSpec((None, steps), tf.int32))
+    ds = tf.data.Dataset.from_generator(generate, output_signature=spec)
+    n_batches = -(-len(x) // batch_size)
+    return ds.apply(tf.data.experimental.assert_cardinality(n_batches)).prefetch(2)
+
+
 class AdditiveAttention(keras.layers.Layer):
     """Additive (Bahdanau) attention: ``score_i = v . tanh(W_k h_i + W_q s)``.
 
@@ -177,6 +268,7 @@ class DateTranslator(keras.Model):
     def __init__(self, vocab_size: int, units: int = 64, embed_dim: int = 16,
                  attention: bool = False, **kwargs):
         super().__init__(**kwargs)
+        self.sizes = dict(vocab_size=vocab_size, units=units, embed_dim=embed_dim)
         self.use_attention = attention
         self.source_embedding = keras.layers.Embedding(vocab_size, embed_dim, mask_zero=True)
         self.encoder = keras.layers.GRU(units, return_sequences=True, return_state=True)
@@ -184,6 +276,27 @@ class DateTranslator(keras.Model):
         self.decoder_cell = keras.layers.GRUCell(units)
         self.attention = AdditiveAttention(units) if attention else None
         self.readout = keras.layers.Dense(vocab_size)
+
+    def restart(self, seed: int) -> None:
+        """Start training again from scratch, keeping the compiled training step.
+
+        The weights become those of a new model built after ``config.set_seed(seed)``, and
+        the optimizer's state (its step count and, for Adam, its moments) goes back to zero,
+        so ``fit`` then trains as it would train a new model, without tracing the training
+        step again (several seconds for this model, about the work of an epoch).
+        """
+        dummy = (np.ones((1, 2), np.int32), np.ones((1, TARGET_LEN), np.int32))
+        if not self.built:
+            self(dummy)
+        config.set_seed(seed)
+        fresh = DateTranslator(**self.sizes, attention=self.use_attention)
+        fresh(dummy)
+        self.set_weights(fresh.get_weights())
+        if self.optimizer is not None:
+            rate = self.optimizer.learning_rate      # a variable unless it is a schedule
+            for variable in self.optimizer.variables:
+                if variable is not rate:
+                    variable.assign(ops.zeros_like(variable))
 
     def encode(self, source):
         """``(B, S)`` ids -> states ``(B, S, U)``, final state ``(B, U)``, mask ``(B, S)``."""
@@ -243,6 +356,21 @@ class DateTranslator(keras.Model):
                 np.stack([np.asarray(x) for x in logits], 1), weights)
 
 
+def teacher_forced_exact_match(y_true, logits):
+    """Per example, 1.0 if the teacher-forced ``argmax`` is right at every step, else 0.0.
+
+    A Keras metric: ``y_true`` ``(B, T)`` ids, ``logits`` ``(B, T, V)`` from the model's
+    teacher-forced call; returns ``(B,)`` float32. It equals the exact match of greedy
+    decoding: while every earlier character is right, greedy decoding feeds back the same
+    characters as teacher forcing, so it writes the target if and only if every teacher-forced
+    step's ``argmax`` is the target's character. Unlike :meth:`DateTranslator.greedy_decode`
+    it runs inside ``fit`` and ``evaluate`` (``compile(metrics=[...])``).
+    """
+    predicted = ops.argmax(logits, axis=-1)
+    right = ops.equal(predicted, ops.cast(y_true, predicted.dtype))
+    return ops.cast(ops.all(right, axis=-1), "float32")
+
+
 def exact_match(predicted: Sequence[str], targets: Sequence[str]) -> np.ndarray:
     """Per example, whether the whole predicted string equals the target: ``(N,)`` bool."""
     if len(predicted) != len(targets):
@@ -251,20 +379,35 @@ def exact_match(predicted: Sequence[str], targets: Sequence[str]) -> np.ndarray:
     return np.array([p == t for p, t in zip(predicted, targets, strict=True)])
 
 
-def mcnemar_exact_p(a_correct: np.ndarray, b_correct: np.ndarray) -> float:
-    """Two-sided exact McNemar test of two classifiers on the same examples.
+def attention_peak_share(weights: np.ndarray, spans: Sequence[dict[str, tuple[int, int]]],
+                         after: int = 0) -> np.ndarray:
+    """For each output character, how often the decoder looks at the part of the date it writes.
 
-    Only the examples where exactly one of them is right count; under the null hypothesis
-    each of those is a fair coin. Returns the p-value.
+    Args:
+        weights: ``(N, TARGET_LEN, S)`` attention weights from
+            :meth:`DateTranslator.greedy_decode`.
+        spans: ``N`` dicts from :func:`field_spans`, one per input.
+        after: also count this many characters right after the part (a forward encoder's
+            state there is the first to have read the whole part).
+
+    Returns:
+        ``(TARGET_LEN,)`` shares: for output character ``t``, the share of the ``N`` examples
+        whose largest attention weight while writing ``t`` falls on the part of the input
+        that ``t`` writes (:data:`TARGET_FIELDS`: the year's digits, the month's number or
+        name, the day's number with its suffix), or on the ``after`` characters that follow
+        it; ``nan`` for the dashes, which write no part of the input.
     """
-    a, b = np.asarray(a_correct, bool), np.asarray(b_correct, bool)
-    if a.shape != b.shape or a.ndim != 1:
-        raise ValueError(f"a_correct and b_correct must be (N,) of the same N; got "
-                         f"{a.shape} and {b.shape}")
-    only_a, only_b = int(np.sum(a & ~b)), int(np.sum(~a & b))
-    n = only_a + only_b
-    if n == 0:
-        return 1.0
-    from scipy.stats import binomtest
-
-    return float(binomtest(min(only_a, only_b), n, 0.5).pvalue)
+    w = np.asarray(weights)
+    if w.ndim != 3 or w.shape[1] != TARGET_LEN or len(spans) != len(w):
+        raise ValueError(f"weights must be (N, {TARGET_LEN}, S) with N = len(spans); got "
+                         f"{w.shape} and {len(spans)} spans")
+    if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+        raise ValueError(f"after must be a non-negative int; got {after!r}")
+    peaks = w.argmax(axis=-1)                                        # (N, TARGET_LEN)
+    shares = np.full(TARGET_LEN, np.nan)
+    for t, part in enumerate(TARGET_FIELDS):
+        if part != "dash":
+            bounds = np.array([span[part] for span in spans])        # (N, 2)
+            shares[t] = np.mean((bounds[:, 0] <= peaks[:, t])
+                                & (peaks[:, t] < bounds[:, 1] + after))
+    return shares
