@@ -164,8 +164,8 @@ def place_legend(ax: Axes, outside: str = "right", **kwargs) -> Legend:
     Tries the corners and edges of the axes (:data:`INSIDE_LOCATIONS`) and keeps the first
     where the legend's box covers no data (see :func:`check_text_overlap`); where every place
     covers some, puts it outside the axes: to the right in one column (``outside="right"``)
-    or above (``"top"``, in up to three columns unless ``ncols`` says). ``savefig``'s tight bounding box (the book's style)
-    keeps it in the image.
+    or above (``"top"``, in up to three columns unless ``ncols`` says). ``savefig``'s tight
+    bounding box (the book's style) keeps it in the image.
 
     Args:
         ax: the axes whose labelled artists the legend lists.
