@@ -41,3 +41,64 @@ def test_nb_scale_binarises_and_scales_columns():
 def test_bad_input(labels, alpha, match):
     with pytest.raises(ValueError, match=match):
         baselines.log_count_ratio(COUNTS, labels, alpha=alpha)
+
+
+def _nb_scale_by_broadcasting(features, ratio):
+    """The first implementation of nb_scale (several copies of the entries); the one kept must
+    give the same arrays."""
+    present = sp.csr_matrix(features, dtype=np.float64, copy=True)
+    present.data[:] = present.data > 0
+    return present.multiply(ratio.reshape(1, -1)).tocsr()
+
+
+def test_nb_scale_equals_broadcasting_entry_for_entry():
+    rng = np.random.default_rng(0)
+    counts = sp.random(50, 40, density=0.2, format="csr", random_state=1,
+                       data_rvs=lambda n: rng.integers(1, 4, n)).astype(np.int64)
+    counts.data[::7] = 0  # explicit zeros stay stored, as zeros
+    ratio = rng.normal(size=40)
+    ratio[3] = 0.0
+    before = counts.copy()
+    got, want = baselines.nb_scale(counts, ratio), _nb_scale_by_broadcasting(counts, ratio)
+    for name in ("indptr", "indices", "data"):
+        np.testing.assert_array_equal(getattr(got, name), getattr(want, name))
+    assert got.data.dtype == np.float64 and got.has_sorted_indices
+    # The input is not modified, even when it is float64 already.
+    assert (counts != before).nnz == 0
+    as_float = counts.astype(np.float64)
+    baselines.nb_scale(as_float, ratio)
+    np.testing.assert_array_equal(as_float.data, before.data.astype(np.float64))
+
+
+def test_nb_scale_needs_one_ratio_per_column():
+    with pytest.raises(ValueError, match="one value per column"):
+        baselines.nb_scale(COUNTS, np.ones(2))
+
+
+def test_ngram_lookup_transforms_as_the_vectorizer():
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from utils import data
+
+    train = ["not bad at all", "a good film, not a bad one", "bad bad acting", "good good fun"]
+    new = ["not good", "unseen words only", "", "a bad film, not good at all at all", "bad"]
+    counter = CountVectorizer(tokenizer=data.tokenize, lowercase=False, token_pattern=None,
+                              ngram_range=(1, 2), binary=True).fit(train)
+    lookup = baselines.NgramLookup(counter)
+    got, want = lookup.transform(new), counter.transform(new)
+    want.sort_indices()
+    assert got.shape == want.shape == (5, len(counter.vocabulary_))
+    for name in ("indptr", "indices", "data"):
+        np.testing.assert_array_equal(getattr(got, name), getattr(want, name))
+    assert got.dtype == want.dtype
+    assert lookup.transform([]).shape == (0, len(counter.vocabulary_))
+    # The scaled features (and so a classifier's output) are the same too.
+    r = np.linspace(-1, 1, got.shape[1])
+    np.testing.assert_array_equal(baselines.nb_scale(got, r).toarray(),
+                                  baselines.nb_scale(want, r).toarray())
+    with pytest.raises(TypeError, match="list of strings"):
+        lookup.transform("not good")
+    with pytest.raises(ValueError, match="fitted"):
+        baselines.NgramLookup(CountVectorizer(binary=True))
+    with pytest.raises(ValueError, match="binary"):
+        baselines.NgramLookup(CountVectorizer().fit(train))

@@ -87,3 +87,34 @@ def test_machine_names_the_cpu_and_its_cores():
     assert config.describe_machine({"cpu": "Some CPU", "cores": 1}) == "Some CPU, 1 core"
     assert config.describe_machine({}) == "an unrecorded machine"
     assert config.describe_machine().startswith(info["cpu"])
+
+
+def test_limit_memory_is_set_by_importing_utils(monkeypatch):
+    import os
+
+    assert os.environ.get("TF_ONEDNN_USE_SYSTEM_ALLOCATOR")  # set at import (or by the caller)
+    monkeypatch.setenv("TF_ONEDNN_USE_SYSTEM_ALLOCATOR", "0")
+    config.limit_memory()  # a value set by the caller is kept
+    assert os.environ["TF_ONEDNN_USE_SYSTEM_ALLOCATOR"] == "0"
+
+
+def test_release_memory_gives_freed_heap_back():
+    import sys
+
+    if config._glibc() is None:
+        pytest.skip("needs glibc")
+
+    def rss_mib():
+        with open("/proc/self/status") as f:
+            return int(f.read().split("VmRSS:")[1].split()[0]) / 1024
+
+    config.release_memory()
+    before = rss_mib()
+    # Many blocks below the mmap threshold: they come from the heap, which keeps them when freed.
+    blocks = [bytearray(100_000) for _ in range(2000)]
+    for b in blocks:
+        b[::4096] = b"x" * len(b[::4096])
+    assert rss_mib() > before + 150
+    del blocks, b
+    config.release_memory()
+    assert rss_mib() < before + 50, sys.platform

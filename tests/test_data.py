@@ -268,6 +268,20 @@ def test_num_words_and_maxlen(home, archive):
     assert all(len(s) < 4 for s in short) and len(short) == len(y_short) < 6
 
 
+@pytest.mark.parametrize("kwargs", [{}, {"num_words": 5}, {"maxlen": 4}, {"num_words": 8,
+                                                                          "maxlen": 5}])
+def test_arrays_hold_the_ids_of_the_lists(home, archive, kwargs):
+    lists = data.load_imdb(path=archive, **kwargs)
+    arrays = data.load_imdb_arrays(path=archive, **kwargs)
+    for (x_list, y_list), (x_arr, y_arr) in zip(lists, arrays, strict=True):
+        assert isinstance(x_arr, list) and len(x_arr) == len(x_list)
+        assert all(a.dtype == np.int32 and a.ndim == 1 for a in x_arr)
+        assert [a.tolist() for a in x_arr] == list(x_list)
+        np.testing.assert_array_equal(y_arr, y_list)
+    with pytest.raises(ValueError, match="num_words"):
+        data.load_imdb_arrays(num_words=3, path=archive)
+
+
 # ------------------------------------------------------------------------------ the download path
 
 

@@ -36,7 +36,12 @@ outside this package: ``tools/bench.py``.
 
 import os
 
+from utils import config as _config
+
 # Quieten TensorFlow's C++ start-up chatter in notebooks (must be set before it is imported).
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# TensorFlow allocates so that freed memory can go back (a Binder session has 2 GB):
+# see utils.config.limit_memory.
+_config.limit_memory()
 
 __version__ = "0.1.0"

@@ -151,6 +151,30 @@ def load_imdb(
     Returns:
         ``((x_train, y_train), (x_test, y_test))``: ``x_*`` object arrays of ``list[int]``,
         ``y_*`` int64 label arrays, in the same (shuffled) order as :func:`load_imdb_text`.
+        :func:`load_imdb_arrays` gives the same ids as NumPy arrays, in a tenth of the memory.
+    """
+    out = []
+    for xs, labels in load_imdb_arrays(num_words, maxlen, path):
+        x = np.empty(len(xs), dtype=object)
+        x[:] = [s.tolist() for s in xs]
+        out.append((x, labels))
+    return out[0], out[1]
+
+
+def load_imdb_arrays(
+    num_words: int | None = None,
+    maxlen: int | None = None,
+    path: str | os.PathLike | None = None,
+) -> tuple[tuple[list[np.ndarray], np.ndarray], tuple[list[np.ndarray], np.ndarray]]:
+    """The ids of :func:`load_imdb` (same arguments), each review an int32 NumPy array.
+
+    A list of Python ints costs about 36 bytes per word, an int32 array 4: the 12 million words
+    of IMDB take about 50 MB this way instead of about 450 MB. The arrays of a split are views
+    of one buffer.
+
+    Returns:
+        ``((x_train, y_train), (x_test, y_test))``: ``x_*`` lists of ``(length,)`` int32 arrays,
+        ``y_*`` int64 label arrays, in the order of :func:`load_imdb_text`.
     """
     if num_words is not None:
         if not isinstance(num_words, int) or isinstance(num_words, bool):
@@ -168,15 +192,21 @@ def load_imdb(
     _, splits = _load_tokens(path)
     out = []
     for ranks, offsets, labels in splits:
-        ids = ranks.astype(np.int64) + INDEX_FROM
-        ids[ranks == 0] = OOV_CHAR  # words never seen in the training split
+        n = len(offsets) - 1
+        # One buffer: review i is [START_CHAR, ids of its words] at starts[i]:starts[i + 1].
+        starts = offsets + np.arange(n + 1)
+        ids = np.empty(len(ranks) + n, dtype=np.int32)
+        ids[starts[:-1]] = START_CHAR
+        words = np.ones(len(ids), dtype=bool)
+        words[starts[:-1]] = False
+        word_ids = ranks.astype(np.int32) + INDEX_FROM
+        word_ids[ranks == 0] = OOV_CHAR  # words never seen in the training split
         if num_words is not None:
-            ids[ids >= num_words] = OOV_CHAR
-        seqs = [[START_CHAR, *ids[a:b].tolist()] for a, b in zip(offsets[:-1], offsets[1:])]
-        keep = [i for i, s in enumerate(seqs) if maxlen is None or len(s) < maxlen]
-        x = np.empty(len(keep), dtype=object)
-        x[:] = [seqs[i] for i in keep]
-        out.append((x, labels[keep]))
+            word_ids[word_ids >= num_words] = OOV_CHAR
+        ids[words] = word_ids
+        del words, word_ids
+        keep = np.arange(n) if maxlen is None else np.flatnonzero(np.diff(starts) < maxlen)
+        out.append(([ids[starts[i]:starts[i + 1]] for i in keep], labels[keep]))
     return out[0], out[1]
 
 

@@ -314,17 +314,16 @@ def imdb_splits(num_words: int = 10_000) -> dict:
     if memo in _SPLITS:
         return _SPLITS[memo]
     spec = data_spec()
-    (x_train, y_train), (x_test, y_test) = data.load_imdb(num_words=num_words)
+    (x_train, y_train), (x_test, y_test) = data.load_imdb_arrays(num_words=num_words)
     if spec.n_train + spec.n_val > len(x_train):
         raise ValueError(f"the training split has {len(x_train)} reviews, fewer than "
                          f"n_train + n_val = {spec.n_train + spec.n_val}")
     val_index = hold_out_movies(data.imdb_movie_ids("train"), y_train, spec.n_val)
     train_index = np.setdiff1d(np.arange(len(x_train)), val_index)[: spec.n_train]
-    as_arrays = lambda xs: [np.asarray(s, dtype=np.int32) for s in xs]  # noqa: E731
     out = {
-        "train": (as_arrays(x_train[train_index]), y_train[train_index]),
-        "val": (as_arrays(x_train[val_index]), y_train[val_index]),
-        "test": (as_arrays(x_test[: spec.n_test]), y_test[: spec.n_test]),
+        "train": ([x_train[i] for i in train_index], y_train[train_index]),
+        "val": ([x_train[i] for i in val_index], y_train[val_index]),
+        "test": (x_test[: spec.n_test], y_test[: spec.n_test]),
         "train_index": train_index,
         "val_index": val_index,
     }
@@ -516,7 +515,7 @@ def _source_key() -> str:
     h = hashlib.sha256(utils.__version__.encode())
     h.update(Path(sequences.__file__).read_bytes())
     for obj in (config.set_seed, ModelConfig, DataSpec, data_spec, imdb_splits, effective,
-                recipe_for, build, MaskedGlobalMaxPooling1D, _EpochTimer, trained, predict,
+                recipe_for, build, MaskedGlobalMaxPooling1D, _EpochTimer, trained, _train, predict,
                 TrainedModel):
         h.update(inspect.getsource(obj).encode())
     return h.hexdigest()[:16]
@@ -587,6 +586,18 @@ def trained(name: str | ModelConfig, *, verbose: int = 2) -> TrainedModel:
         return TrainedModel(label, cfg, model, meta["history"], meta["epoch_seconds"],
                             meta["best_epoch"], path, from_cache=True,
                             machine=meta.get("machine", {}))
+    _train(label, cfg, key, path, verbose=verbose)
+    # Read back what was saved: the same weights, without the training graph and datasets
+    # (hundreds of MB for the larger models), so a freshly trained model is the cached one.
+    config.release_memory()
+    return dataclasses.replace(trained(name, verbose=verbose), from_cache=False)
+
+
+def _train(label: str, cfg: ModelConfig, key: str, path: Path, *, verbose: int) -> None:
+    """Train ``cfg`` (already :func:`effective`) and save it at ``path`` with its history
+    (``path`` with ``.json``), as :func:`trained` describes; in a fresh process if it needs XLA."""
+    folder = path.parent
+    meta_file = path.with_suffix(".json")
 
     recipe = recipe_for(cfg)
     if recipe.jit_compile and _op_determinism_on():
@@ -598,7 +609,8 @@ def trained(name: str | ModelConfig, *, verbose: int = 2) -> TrainedModel:
                                 timeout=7200)
         if Path(out["path"]) != path:  # the two processes disagree on the data or the code
             raise RuntimeError(f"{label}: the fresh process saved {out['path']}, not {path}")
-        return dataclasses.replace(trained(name, verbose=verbose), from_cache=False)
+        return
+    config.release_memory()  # what earlier work freed goes back first: training needs room
     splits = imdb_splits(cfg.num_words)
     x_train, y_train = splits["train"]
     x_train, y_train = x_train[: cfg.train_limit], y_train[: cfg.train_limit]
@@ -631,8 +643,6 @@ def trained(name: str | ModelConfig, *, verbose: int = 2) -> TrainedModel:
             "machine": config.machine()}
     _atomic(meta_file, lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=1)),
             suffix=".json")
-    return TrainedModel(label, cfg, model, history, timer.seconds, best_epoch, path,
-                        from_cache=False, machine=meta["machine"])
 
 
 def best_of(names: Sequence[str]) -> str:
