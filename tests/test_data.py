@@ -282,6 +282,30 @@ def test_arrays_hold_the_ids_of_the_lists(home, archive, kwargs):
         data.load_imdb_arrays(num_words=3, path=archive)
 
 
+def test_rank_words_counts_only_the_given_reviews(home, archive):
+    official = data.imdb_word_index(archive)
+    (x_train, _), (x_test, _) = data.load_imdb_arrays(path=archive)
+    part = x_train[:2]
+    remap, word_index = data.rank_words(part, path=archive)
+    texts = [data.tokenize(t) for t in data.load_imdb_text(archive)[0][0][:2]]
+    counts = {w: sum(doc.count(w) for doc in texts) for doc in texts for w in doc}
+    assert set(word_index) == set(counts)
+    assert sorted(word_index.values()) == list(range(1, len(counts) + 1))
+    ranked = sorted(word_index, key=word_index.get)
+    assert [counts[w] for w in ranked] == sorted(counts.values(), reverse=True)
+    for a, b in zip(ranked, ranked[1:]):  # ties keep the official order
+        assert counts[a] > counts[b] or official[a] < official[b]
+    for ids, doc in zip(part, texts):
+        assert remap[ids].tolist() == [data.START_CHAR] + [word_index[w] + 3 for w in doc]
+    assert remap[0] == 0 and remap[data.OOV_CHAR] == data.OOV_CHAR
+    unseen = [w for w in official if w not in counts]
+    assert unseen and all(remap[official[w] + 3] == data.OOV_CHAR for w in unseen)
+    # num_words keeps ids below it
+    remap5, index5 = data.rank_words(part, num_words=5, path=archive)
+    assert list(index5) == ranked[:1] and remap[:].max() >= 5 > remap5.max()
+    assert all(remap5[x].max() < 5 for x in x_test)
+
+
 # ------------------------------------------------------------------------------ the download path
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from tests.test_models import TINY, _synthetic_splits
-from utils import config, live, models, text
+from utils import config, data, live, models, text
 
 REVIEWS = ["Not bad at all<br />a great film!", "boring, boring and BAD.", "", "!!! ...",
            "qqqq zzzz", "don't 'quote' me", "the " * 40]
@@ -26,7 +26,7 @@ REVIEWS = ["Not bad at all<br />a great film!", "boring, boring and BAD.", "", "
 def tiny(tmp_path_factory):
     """A tiny GRU trained for one epoch on synthetic ids, saved end to end (real vocabulary)."""
     folder = tmp_path_factory.mktemp("live")
-    splits = _synthetic_splits()
+    splits = {**_synthetic_splits(), "word_index": data.imdb_word_index()}
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(models, "imdb_splits", lambda num_words=10_000: splits)
         mp.setattr(models, "cache_dir", lambda: folder / "models")
@@ -128,7 +128,8 @@ def test_bad_input_is_refused(tiny, tmp_path):
 
 
 def test_a_model_the_page_cannot_run_is_refused(tmp_path, monkeypatch):
-    monkeypatch.setattr(models, "imdb_splits", lambda num_words=10_000: _synthetic_splits())
+    splits = {**_synthetic_splits(), "word_index": data.imdb_word_index()}
+    monkeypatch.setattr(models, "imdb_splits", lambda num_words=10_000: splits)
     monkeypatch.setattr(models, "cache_dir", lambda: tmp_path / "models")
     lstm = models.trained(dataclasses.replace(TINY, rnn="lstm", max_epochs=1), verbose=0)
     with pytest.raises(ValueError, match="GRU"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 
 import keras
@@ -222,11 +223,14 @@ def test_end_to_end_export_reloads_in_safe_mode(tiny_world):
 
     cfg = dataclasses.replace(TINY, max_epochs=1)
     result = models.trained(cfg, verbose=0)
+    # the vectorizer uses the split's word ranks: here an order unlike the official one
+    official = data.imdb_word_index()
+    tiny_world["word_index"] = {w: len(official) + 1 - r for w, r in official.items()}
     path = models.export_end_to_end(result)
     end_to_end = models.load_end_to_end(path)
     reviews = ["Not bad at all<br />a great film", "boring, boring and bad."]
     got = models.predict_sentiment(reviews, end_to_end)
-    word_index = data.imdb_word_index()
+    word_index = tiny_world["word_index"]
     ids = [[1] + [word_index[w] + 3 if word_index[w] + 3 < cfg.num_words else 2
                   for w in data.tokenize(r)] for r in reviews]
     want = models.predict(result.model, ids, maxlen=cfg.maxlen)
@@ -282,6 +286,17 @@ def test_real_split_holds_out_whole_movies():
     np.testing.assert_array_equal(splits["val"][1], y_train[val])
     np.testing.assert_array_equal(splits["train"][1], y_train[train])
     assert abs(splits["val"][1].mean() - 0.5) <= 0.01
+    # word ranks are counted on the training reviews alone
+    texts, _ = data.load_imdb_text()[0]
+    counts = collections.Counter(w for i in train for w in data.tokenize(texts[i]))
+    ranked = sorted(splits["word_index"], key=splits["word_index"].get)
+    assert [counts[w] for w in ranked[:50]] == sorted(counts.values(), reverse=True)[:50]
+    assert set(splits["word_index"]) <= set(counts)
+    first = splits["train"][0][0]
+    words = [w for w in data.tokenize(texts[train[0]])]
+    want = [splits["word_index"][w] + 3 if splits["word_index"].get(w, 10**9) + 3 < 10_000
+            else data.OOV_CHAR for w in words]
+    assert first.tolist() == [data.START_CHAR, *want]
 
 
 def test_building_a_model_does_not_import_tensorflow_text_ops():

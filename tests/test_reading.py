@@ -53,6 +53,13 @@ def test_word_effects_averages_per_word(model):
     assert effects["probability_change"][1] == pytest.approx(first[[0, 1]].mean())
     with pytest.raises(ValueError, match="num_words"):
         reading.word_effects(r, 10)
+    # read a chunk at a time: the same averages
+    chunks = (reading.read(model, [review], maxlen=TINY.maxlen) for review in REVIEWS)
+    chunked = reading.word_effects(chunks, TINY.num_words)
+    for name, values in effects.items():
+        np.testing.assert_allclose(chunked[name], values, rtol=1e-12)
+    with pytest.raises(TypeError, match="Readings"):
+        reading.word_effects([r, "r"], TINY.num_words)
 
 
 def test_read_rejects_models_it_cannot_read():

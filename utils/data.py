@@ -32,7 +32,7 @@ import tarfile
 import tempfile
 import zlib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -208,6 +208,48 @@ def load_imdb_arrays(
         keep = np.arange(n) if maxlen is None else np.flatnonzero(np.diff(starts) < maxlen)
         out.append(([ids[starts[i]:starts[i + 1]] for i in keep], labels[keep]))
     return out[0], out[1]
+
+
+def rank_words(
+    sequences: Sequence[np.ndarray],
+    num_words: int | None = None,
+    path: str | os.PathLike | None = None,
+) -> tuple[np.ndarray, dict[str, int]]:
+    """Rank the words by their frequency in ``sequences`` alone, e.g. the training part of a split.
+
+    :func:`load_imdb` ranks words over all 25,000 training reviews, as Keras does. A split that
+    holds some of them out for validation should count words on its training part only, so
+    that nothing about the validation reviews shapes the inputs (:func:`utils.models.imdb_splits`
+    does this; :doc:`/chapters/06_text_to_tensors` explains it).
+
+    Args:
+        sequences: reviews as ids of ``load_imdb_arrays()`` (``num_words=None``), each an int
+            array of shape ``(length,)``.
+        num_words: as in :func:`load_imdb`; ``None`` keeps every word seen in ``sequences``.
+        path: the data source, as for :func:`load_imdb_text`.
+
+    Returns:
+        ``(remap, word_index)``: ``remap[old_id]`` is the word's new id (rank in ``sequences``
+        + ``INDEX_FROM``; ``OOV_CHAR`` for a word not seen there or not among the ``num_words``;
+        ``START_CHAR`` and the padding id 0 unchanged), so ``remap[x]`` re-codes a review ``x``;
+        ``word_index`` maps each kept word to its new rank (1 = most frequent). Ties in
+        frequency keep the order of :func:`imdb_word_index`.
+    """
+    overall = imdb_word_index(path)
+    words = sorted(overall, key=overall.__getitem__)
+    size = len(words) + INDEX_FROM + 1
+    counts = np.bincount(np.concatenate([np.asarray(s)[1:] for s in sequences]), minlength=size)
+    counts[:INDEX_FROM + 1] = 0  # padding, start, OOV and the unused id 3 are not words
+    seen = np.flatnonzero(counts)
+    order = seen[np.lexsort((seen, -counts[seen]))]  # most frequent first, ties by old id
+    if num_words is not None:
+        order = order[: max(num_words - INDEX_FROM - 1, 0)]
+    remap = np.full(size, OOV_CHAR, dtype=np.int32)
+    remap[0], remap[START_CHAR] = 0, START_CHAR
+    remap[order] = np.arange(len(order), dtype=np.int32) + INDEX_FROM + 1
+    word_index = {words[old - INDEX_FROM - 1]: rank
+                  for rank, old in enumerate(order.tolist(), start=1)}
+    return remap, word_index
 
 
 def imdb_movie_ids(split: str, path: str | os.PathLike | None = None) -> np.ndarray:

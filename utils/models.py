@@ -302,30 +302,37 @@ def imdb_splits(num_words: int = 10_000) -> dict:
     (:func:`hold_out_movies`, movies from :func:`utils.data.imdb_movie_ids`), so that, like the
     official test reviews, they are about movies the model never trained on. The training
     reviews are the first ``n_train`` of the others, in the (shuffled) order of
-    :func:`utils.data.load_imdb_text`. The test split is the official one.
+    :func:`utils.data.load_imdb_text`. The test split is the official one. Word ids follow the
+    conventions of :func:`utils.data.load_imdb` (start 1, out-of-vocabulary 2, the word of rank
+    ``r`` is ``r + 3``), but ranks are counted on the training reviews only
+    (:func:`utils.data.rank_words`): the ``num_words - 4`` most frequent words there are kept.
 
     Returns:
         ``{"train": (x, y), "val": (x, y), "test": (x, y)}`` with ``x`` a list of int32 arrays
         and ``y`` an int64 array; ``"train_index"`` and ``"val_index"``, the positions of those
-        reviews in the training split of :func:`utils.data.load_imdb_text`; and ``"key"``, a hash
+        reviews in the training split of :func:`utils.data.load_imdb_text`; ``"word_index"``,
+        each kept word's rank (id = rank + 3); and ``"key"``, a hash
         of the contents.
     """
     memo = (num_words, config.is_quick())
     if memo in _SPLITS:
         return _SPLITS[memo]
     spec = data_spec()
-    (x_train, y_train), (x_test, y_test) = data.load_imdb_arrays(num_words=num_words)
+    (x_train, y_train), (x_test, y_test) = data.load_imdb_arrays()
     if spec.n_train + spec.n_val > len(x_train):
         raise ValueError(f"the training split has {len(x_train)} reviews, fewer than "
                          f"n_train + n_val = {spec.n_train + spec.n_val}")
     val_index = hold_out_movies(data.imdb_movie_ids("train"), y_train, spec.n_val)
     train_index = np.setdiff1d(np.arange(len(x_train)), val_index)[: spec.n_train]
+    # Words are ranked on the training part only: the validation reviews shape no input.
+    remap, word_index = data.rank_words([x_train[i] for i in train_index], num_words)
     out = {
-        "train": ([x_train[i] for i in train_index], y_train[train_index]),
-        "val": ([x_train[i] for i in val_index], y_train[val_index]),
-        "test": (x_test[: spec.n_test], y_test[: spec.n_test]),
+        "train": ([remap[x_train[i]] for i in train_index], y_train[train_index]),
+        "val": ([remap[x_train[i]] for i in val_index], y_train[val_index]),
+        "test": ([remap[x] for x in x_test[: spec.n_test]], y_test[: spec.n_test]),
         "train_index": train_index,
         "val_index": val_index,
+        "word_index": word_index,
     }
     h = hashlib.sha256(f"{num_words}/{spec}".encode())
     for part in ("train", "val", "test"):
@@ -693,7 +700,8 @@ def export_end_to_end(result: TrainedModel) -> Path:
 
     path = result.path.with_suffix(".end_to_end.keras")
     cfg = result.config
-    vectorizer = text.review_vectorizer(cfg.num_words, cfg.maxlen, sequences.RECIPE.truncating)
+    vectorizer = text.review_vectorizer(cfg.num_words, cfg.maxlen, sequences.RECIPE.truncating,
+                                        word_index=imdb_splits(cfg.num_words)["word_index"])
     reviews = keras.Input(shape=(), dtype="string", name="review")
     probability = result.model(vectorizer(reviews))
     end_to_end = keras.Model(reviews, probability, name="sentiment_from_text")

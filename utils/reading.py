@@ -13,7 +13,7 @@ a value, the figure of that chapter, marking the words the model read as out of 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -115,8 +115,14 @@ def read(model, reviews: Sequence[Sequence[int]], maxlen: int | None = None, *,
     return Reading(ids, mask, change, update, probability, trace)
 
 
-def word_effects(reading: Reading, num_words: int) -> dict[str, np.ndarray]:
-    """Per word id, the average over all its occurrences in ``reading``.
+def word_effects(readings: Reading | Iterable[Reading], num_words: int) -> dict[str, np.ndarray]:
+    """Per word id, the average over all its occurrences in ``readings``.
+
+    Args:
+        readings: one :class:`Reading`, or several (e.g. a generator reading a long list of
+            reviews a chunk at a time, so that the traces of only one chunk are held in memory,
+            as :doc:`/chapters/08_inside_the_trained_gru` does).
+        num_words: the model's vocabulary size: word ids are below it.
 
     Returns:
         ``{"count", "state_change", "update", "probability_change"}``, each of shape
@@ -124,23 +130,31 @@ def word_effects(reading: Reading, num_words: int) -> dict[str, np.ndarray]:
         probability at the word (positive: the word pushed the model towards *positive*).
         Averages are NaN for words that never occur.
     """
-    if not isinstance(reading, Reading):
-        raise TypeError(f"reading must be a Reading; got {type(reading).__name__}")
-    ids = reading.ids[reading.mask]
-    if ids.size and ids.max() >= num_words:
-        raise ValueError(f"num_words={num_words} is too small for word id {ids.max()}")
-    previous = np.concatenate([np.full_like(reading.probability[:, :1], 0.5),
-                               reading.probability[:, :-1]], axis=1)
-    step_values = {
-        "state_change": reading.state_change[reading.mask],
-        "update": reading.update[reading.mask],
-        "probability_change": (reading.probability - previous)[reading.mask],
-    }
-    count = np.bincount(ids, minlength=num_words).astype(np.int64)
+    if isinstance(readings, Reading):
+        readings = [readings]
+    count = np.zeros(num_words, dtype=np.int64)
+    sums = {name: np.zeros(num_words) for name in ("state_change", "update",
+                                                    "probability_change")}
+    for reading in readings:
+        if not isinstance(reading, Reading):
+            raise TypeError(f"readings must be Readings; got {type(reading).__name__}")
+        ids = reading.ids[reading.mask]
+        if ids.size and ids.max() >= num_words:
+            raise ValueError(f"num_words={num_words} is too small for word id {ids.max()}")
+        previous = np.concatenate([np.full_like(reading.probability[:, :1], 0.5),
+                                   reading.probability[:, :-1]], axis=1)
+        step_values = {
+            "state_change": reading.state_change[reading.mask],
+            "update": reading.update[reading.mask],
+            "probability_change": (reading.probability - previous)[reading.mask],
+        }
+        count += np.bincount(ids, minlength=num_words)
+        for name, values in step_values.items():
+            sums[name] += np.bincount(ids, weights=values, minlength=num_words)
     out: dict[str, np.ndarray] = {"count": count}
     with np.errstate(invalid="ignore", divide="ignore"):
-        for name, values in step_values.items():
-            out[name] = np.bincount(ids, weights=values, minlength=num_words) / count
+        for name, total in sums.items():
+            out[name] = total / count
     return out
 
 

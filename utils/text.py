@@ -92,7 +92,8 @@ class ImdbIds(keras.layers.Layer):
 
 
 def review_vectorizer(
-    num_words: int, maxlen: int, truncating: str = "pre", name: str = "review_vectorizer"
+    num_words: int, maxlen: int, truncating: str = "pre", name: str = "review_vectorizer",
+    word_index: dict[str, int] | None = None,
 ) -> keras.Sequential:
     """A model from review strings to the ids of ``utils.data.load_imdb(num_words)``.
 
@@ -100,6 +101,9 @@ def review_vectorizer(
         num_words: as in :func:`utils.data.load_imdb`: ids below it are kept, others become 2.
         maxlen: the longest sequence to produce (the classifier's ``maxlen``).
         truncating: ``"pre"`` keeps the end of a long review, ``"post"`` its beginning.
+        word_index: word to rank (id = rank + 3); :func:`utils.data.imdb_word_index` if
+            ``None``. The book's models use their split's (``utils.models.imdb_splits()
+            ["word_index"]``, ranked on the training reviews only).
 
     Returns:
         A ``keras.Sequential`` taking a string tensor of shape ``(batch,)`` and returning int32
@@ -107,7 +111,8 @@ def review_vectorizer(
     """
     if not isinstance(num_words, int) or isinstance(num_words, bool) or num_words < 4:
         raise ValueError(f"num_words must be an int >= 4; got {num_words!r}")
-    word_index = data.imdb_word_index()
+    if word_index is None:
+        word_index = data.imdb_word_index()
     vocab = sorted(word_index, key=word_index.__getitem__)[: num_words - 1 - data.INDEX_FROM]
     vectorize = keras.layers.TextVectorization(
         standardize=standardize_review, split="whitespace", vocabulary=[_NEVER, *vocab],
