@@ -20,14 +20,10 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONHASHSEED ?= 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup data book html test check-book lab clean lock bench cache-key
+.PHONY: help setup data book html test check-book lab clean lock bench
 
 # The book's source folder (`make html BOOK_DIR=...` builds another book, as tests/test_rebuild.py does).
 BOOK_DIR ?= .
-
-# The jupyter-cache key: a hash of the pins and every utils/ source file.
-CACHE_KEY = $$(cat requirements.txt $$(find $(BOOK_DIR)/utils -name '*.py' | LC_ALL=C sort) \
-  | sha256sum | cut -c1-16)
 
 help:
 	@sed -n '2,6p' Makefile | sed 's/^# *//'
@@ -48,26 +44,22 @@ setup: $(STAMP)
 data: $(STAMP)
 	$(BIN)/python -m utils.data
 
-# Execute (through jupyter-cache) and build the HTML. The cache folder is keyed by a hash of
-# utils/ and the pins, because jupyter-cache keys on notebook cells only: an edit to utils/
-# re-executes every notebook, a prose edit re-executes nothing. Sphinx does not know that pages
-# depend on utils/, so when the key differs from the last build's (the .jupyter_cache link's
-# target) its saved environment (_build/.doctrees) is removed: every notebook is read again and
-# executed through the new cache folder, and no page is kept from before. Quick mode builds under
-# _build/quick (its own cache, metrics and html) so it never mixes with the full book.
+# Execute (through jupyter-cache) and build the HTML. jupyter-cache keys a notebook on its cells
+# and Sphinx re-reads a page only when its file changed, so an edit to utils/ would keep every
+# page as it was: tools/notebook_keys.py keys each page on the pins, its source, the utils modules
+# it imports (transitively) and the notebooks it quotes, and before the build marks each page
+# whose key changed since the last successful build (its execution record dropped, its file
+# touched): an edit to a utils module re-executes exactly the notebooks that import it. Quick
+# mode builds under _build/quick (its own cache, metrics and html) so it never mixes with the
+# full book.
 html: $(STAMP)
 	mode=$$($(BIN)/python -c 'from utils import config; print("quick" if config.is_quick() else "full")'); \
 	case "$$mode" in quick) out="$(BOOK_DIR)/_build/quick" ;; *) out="$(BOOK_DIR)" ;; esac; \
-	key=$(CACHE_KEY); \
-	link="$$out/_build/.jupyter_cache"; \
-	mkdir -p "$$out/_build/cache/$$key"; \
-	if [ -d "$$link" ] && [ ! -L "$$link" ]; then rm -rf "$$link"; fi; \
-	if [ "$$(readlink "$$link" || true)" != "cache/$$key" ] && [ -d "$$out/_build/.doctrees" ]; then \
-	  echo "jupyter-cache key changed to $$key: every page is read and executed again"; \
-	  rm -rf "$$out/_build/.doctrees"; fi; \
-	ln -sfn "cache/$$key" "$$link"; \
-	echo "jupyter-cache: $$out/_build/cache/$$key"; \
+	cache="$$out/_build/.jupyter_cache"; state="$$out/_build/notebook_keys.json"; \
+	if [ -L "$$cache" ]; then rm -rf "$$cache" "$$out/_build/cache"; fi; \
+	$(BIN)/python -m tools.notebook_keys stale --book "$(BOOK_DIR)" --cache "$$cache" --state "$$state"; \
 	$(BIN)/jupyter-book build "$(BOOK_DIR)" --path-output "$$out" -W -n --keep-going; \
+	$(BIN)/python -m tools.notebook_keys save --book "$(BOOK_DIR)" --state "$$state"; \
 	echo "HTML book: $$out/_build/html/index.html"
 
 book: data
@@ -81,9 +73,6 @@ test: data
 # the metrics the notebooks recorded, each chapter's stated run time against its execution.
 check-book: $(STAMP)
 	$(BIN)/python -m pytest -m book tests $(PYTEST_ARGS)
-
-cache-key:
-	@echo $(CACHE_KEY)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab chapters/

@@ -7,7 +7,6 @@ from __future__ import annotations
 import html
 import json
 import re
-import subprocess
 from pathlib import Path
 
 import nbformat
@@ -116,21 +115,3 @@ def test_each_chapter_states_its_running_time(built_book):
         if not time_is_plausible(stated, measured):
             problems.append(f"{entry}: says '{sentence}', but executed in {measured:.1f} minutes")
     assert not problems, "\n".join(problems)
-
-
-def _cache_key() -> str:
-    return subprocess.run(["make", "-s", "cache-key"], cwd=ROOT, capture_output=True,
-                          text=True, check=True).stdout.strip()
-
-
-def test_cache_key_changes_with_utils(tmp_path):
-    """jupyter-cache keys on cells only; the Makefile keys its folder on utils/ and the pins."""
-    before = _cache_key()
-    assert len(before) == 16
-    probe = ROOT / "utils" / "_cache_key_probe.py"
-    try:
-        probe.write_text("# a one-line edit to utils/\n")
-        assert _cache_key() != before
-    finally:
-        probe.unlink()
-    assert _cache_key() == before
