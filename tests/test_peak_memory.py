@@ -9,75 +9,110 @@ import subprocess
 import sys
 import time
 
+import psutil
 import pytest
 
 from tools import peak_memory as pm
 
-pytestmark = pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc")
+pytestmark = pytest.mark.skipif(not psutil.LINUX, reason="PSS needs Linux")
 
 MIB = 2**20
 # A child that holds `n` MiB resident (bytes written, so the pages are real) until killed.
 HOLD = ("import sys, time; b = bytearray(int(sys.argv[1]) * 2**20);"
         " b[::4096] = b'x' * len(b[::4096]); print('ready', flush=True); time.sleep(60)")
+# A child that writes `n` MiB, then forks: parent and grandchild share those pages
+# (copy-on-write) until killed.
+FORK = ("import os, sys, time; b = bytearray(int(sys.argv[1]) * 2**20);"
+        " b[::4096] = b'x' * len(b[::4096]); pid = os.fork();"
+        " pid and print('ready', flush=True); time.sleep(60)")
 
 
-def _hold(mib: int, *extra: str) -> subprocess.Popen:
-    child = subprocess.Popen([sys.executable, "-c", HOLD, str(mib), *extra],
+def _start(code: str, mib: int, *extra: str) -> subprocess.Popen:
+    child = subprocess.Popen([sys.executable, "-c", code, str(mib), *extra],
                              stdout=subprocess.PIPE, text=True)
     assert child.stdout.readline().strip() == "ready"
     return child
 
 
-def test_snapshot_and_tree_rss_count_the_children():
-    table = pm.snapshot()
-    me = table[os.getpid()]
-    assert me.ppid == os.getppid() and me.rss > 10 * MIB
-    alone = pm.tree_rss(os.getpid(), table)
-    child = _hold(80)
+def _hold(mib: int, *extra: str) -> subprocess.Popen:
+    return _start(HOLD, mib, *extra)
+
+
+def _stop(child: subprocess.Popen) -> None:
+    for proc in pm.tree(child.pid, include_root=False):
+        proc.kill()
+    child.kill()
+    child.wait()
+
+
+def test_tree_memory_counts_a_child_that_allocates_100_mib():
+    me = os.getpid()
+    rss0, pss0 = pm.tree_memory(me)
+    assert 10 * MIB < pss0 <= rss0
+    assert pm.tree(me, include_root=False) == []
+    child = _hold(100)
     try:
-        table = pm.snapshot()
-        assert child.pid in pm.descendants(os.getpid(), table)
-        assert table[child.pid].rss > 80 * MIB
-        assert pm.tree_rss(os.getpid(), table) > alone + 80 * MIB
-        assert pm.tree_rss(os.getpid(), table, include_root=False) == pytest.approx(
-            pm.tree_rss(child.pid, table), abs=MIB)
-        assert "time.sleep" in pm.cmdline(child.pid)
-        rss, anon = pm.tree_memory(child.pid, table)
-        assert rss == table[child.pid].rss and 80 * MIB < pm.anon_bytes(child.pid) <= rss
-        assert anon == pytest.approx(pm.anon_bytes(child.pid), abs=MIB)
-        assert abs(pm.start_time(table[child.pid]) - time.time()) < 30
+        assert [p.pid for p in pm.tree(me, include_root=False)] == [child.pid]
+        assert pm.tree(me)[0].pid == me
+        rss1, pss1 = pm.tree_memory(me)
+        # The child adds its 100 MiB plus a Python interpreter (~10-30 MiB).
+        assert 100 * MIB < rss1 - rss0 < 160 * MIB
+        assert 100 * MIB < pss1 - pss0 < 160 * MIB
+        assert pss1 <= rss1
+        alone = pm.tree_memory(me, include_root=False)
+        child_rss, child_pss = pm.memory([psutil.Process(child.pid)])
+        assert alone[0] == pytest.approx(child_rss, abs=MIB)
+        assert alone[1] == pytest.approx(child_pss, abs=MIB)
+        assert 100 * MIB < child_pss <= child_rss
     finally:
-        child.kill()
-        child.wait()
-    assert pm.tree_rss(child.pid) == 0 and pm.anon_bytes(child.pid) == 0  # gone
-    assert pm.cmdline(child.pid) == ""
+        _stop(child)
+    # Gone: no tree, nothing counted, no exception.
+    assert pm.tree(child.pid) == [] and pm.tree_memory(child.pid) == (0, 0)
 
 
-def test_descendants_on_a_synthetic_table():
-    P = pm.Proc
-    table = {p.pid: p for p in (P(1, 0, 0, 10), P(2, 1, 0, 20), P(3, 2, 0, 30), P(4, 1, 0, 40),
-                                P(5, 9, 0, 50))}
-    assert sorted(pm.descendants(1, table)) == [2, 3, 4]
-    assert pm.tree_rss(2, table) == 50 and pm.tree_rss(1, table, include_root=False) == 90
-    assert pm.descendants(3, table) == []
+def test_memory_of_a_process_ending_meanwhile_counts_zero():
+    child = _hold(20)
+    proc = psutil.Process(child.pid)
+    assert pm.memory([proc])[0] > 20 * MIB
+    child.kill()
+    time.sleep(0.2)  # a zombie until waited for
+    assert pm.memory([proc]) == (0, 0)
+    child.wait()
+    assert pm.memory([proc]) == (0, 0)  # reaped: NoSuchProcess
+
+
+def test_pss_counts_pages_shared_by_a_forked_child_once():
+    child = _start(FORK, 150)
+    try:
+        procs = pm.tree(child.pid)
+        assert len(procs) == 2
+        rss, pss = pm.memory(procs)
+        # Both processes map the same 150 MiB: RSS counts it twice, PSS once.
+        assert rss > 300 * MIB
+        assert 150 * MIB < pss < 200 * MIB
+        assert rss - pss > 130 * MIB
+    finally:
+        _stop(child)
 
 
 def test_tree_sampler_sees_the_test_process_grow():
     with pm.TreeSampler(interval=0.05) as sampler:
         time.sleep(0.2)
-        before = max(b for _, b, _ in sampler.samples)
+        before = max(r for _, r, _ in sampler.samples)
+        before_pss = max(p for _, _, p in sampler.samples)
         block = bytearray(120 * MIB)
         block[::4096] = b"x" * len(block[::4096])
         time.sleep(0.3)
         del block
     assert sampler.peak > before + 100 * MIB
-    assert 100 * MIB < sampler.peak_anon < sampler.peak  # the heap is anonymous, libraries not
+    assert sampler.peak_pss > before_pss + 100 * MIB
+    assert all(p <= r for _, r, p in sampler.samples)
     assert len(sampler.samples) >= 5
     t0, t1 = sampler.samples[0][0], sampler.samples[-1][0]
-    assert sampler.peak_between(t0, t1) == sampler.peak
+    assert sampler.peak_between(t0, t1) == (sampler.peak, sampler.peak_pss)
     # A span between two samples still gets the next one.
-    assert sampler.peak_between(t1 + 10, t1 + 20) == 0
-    assert sampler.peak_between(t0 - 1e-4, t0 - 1e-5) == sampler.samples[0][1]
+    assert sampler.peak_between(t1 + 10, t1 + 20) == (0, 0)
+    assert sampler.peak_between(t0 - 1e-4, t0 - 1e-5) == sampler.samples[0][1:]
     assert sampler.first_after(t0 - 1e-4) == sampler.samples[0][1]
     assert sampler.first_after(t1) == 0
 
@@ -86,9 +121,10 @@ def test_tree_sampler_without_the_root_counts_children_only():
     with pm.TreeSampler(interval=0.05, include_root=False) as sampler:
         child = _hold(60)
         time.sleep(0.3)
-        child.kill()
-        child.wait()
+        _stop(child)
     assert 60 * MIB < sampler.peak < 200 * MIB
+    assert 60 * MIB < sampler.peak_pss <= sampler.peak
+    assert sampler.samples[-1][1:] == (0, 0)  # after the child ended
     with pytest.raises(ValueError, match="interval"):
         pm.TreeSampler(interval=0)
 
@@ -165,9 +201,12 @@ def test_watch_measures_each_kernel_and_passes_on_the_exit_code(tmp_path):
     first, second = kernels
     assert first["start"] < second["start"]
     assert 40 < first["peak_mib"] < 40 + 60
-    assert second["peak_mib"] > 70 and second["peak_anon_mib"] > 70  # its child counts
+    assert 40 < first["peak_pss_mib"] <= first["peak_mib"]
+    assert second["peak_mib"] > 70 and second["peak_pss_mib"] > 70  # its child counts
+    assert second["peak_pss_mib"] <= second["peak_mib"]
     assert all(k["notebook"] is None for k in kernels)
     assert report["command_peak_mib"] >= second["peak_mib"]
+    assert report["command_peak_pss_mib"] >= second["peak_pss_mib"]
     text = pm.render_watch(report)
     assert "(not matched)" in text and "exit code 3" in text
     with pytest.raises(ValueError, match="command"):
@@ -181,7 +220,7 @@ def test_main_watch_writes_json_and_markdown(tmp_path, capsys):
     assert code == 5
     report = json.loads(out.read_text())
     assert report["kernels"] == [] and report["returncode"] == 5
-    assert out.with_suffix(".md").read_text().startswith("Peak resident memory")
+    assert out.with_suffix(".md").read_text().startswith("Peak memory of each kernel")
     with pytest.raises(SystemExit):
         pm.main(["watch", "--out", str(out)])  # no command
 
@@ -205,6 +244,9 @@ def test_run_notebook_measures_a_kernel_and_its_cells(tmp_path):
     assert [c["index"] for c in result["cells"]] == [0, 2]
     assert result["peak_mib"] >= result["cells"][1]["peak_mib"] > 150
     assert result["cells"][0]["peak_mib"] < result["cells"][1]["peak_mib"] - 100
+    assert result["peak_pss_mib"] >= result["cells"][1]["peak_pss_mib"] > 150
+    assert result["cells"][0]["peak_pss_mib"] < result["cells"][1]["peak_pss_mib"] - 100
+    assert all(c["peak_pss_mib"] <= c["peak_mib"] for c in result["cells"])
     table = pm.render_run([{**result, "notebook": "t.ipynb"}], mode="full", copy=False)
     assert "| t.ipynb |" in table and "| yes |" in table
     with pytest.raises(ValueError, match="not a notebook"):
@@ -223,7 +265,37 @@ def test_run_notebook_reports_a_failing_cell(tmp_path):
     assert not result["ok"] and "broken on purpose" in result["error"]
 
 
-def test_the_limit_is_two_gigabytes():
+def test_the_verdict_is_the_pss_sum_against_two_gigabytes():
     assert pm.LIMIT_BYTES == 2_000_000_000
     assert pm._verdict(1900) == "yes" and pm._verdict(1910) == "**no**"
-    assert dt.date.today()  # render_run dates its table
+    result = {"notebook": "n.ipynb", "seconds": 5.0, "ok": True, "cells": []}
+    shared = pm.render_run([{**result, "peak_mib": 2600.0, "peak_pss_mib": 1800.0}],
+                           mode="full", copy=True)
+    assert "PSS sum ≤ 2 GB" in shared and "| 2,600 | 1,800 | yes |" in shared
+    over = pm.render_run([{**result, "peak_mib": 2600.0, "peak_pss_mib": 1950.0}],
+                         mode="full", copy=True)
+    assert "| 2,600 | 1,950 | **no** |" in over
+    assert dt.date.today().isoformat() in over
+
+
+def test_watch_matches_a_kernel_to_the_cache_record_written_meanwhile(tmp_path):
+    # A "build" that runs a fake kernel for about 1.5 s, then records a notebook executed in
+    # that time in a jupyter-cache, as jupyter-book does once the kernel has shut down.
+    cache = tmp_path / "cache"
+    fake = ("import subprocess, sys, time, nbformat\n"
+            "from jupyter_cache import get_cache\n"
+            "from jupyter_cache.base import CacheBundleIn\n"
+            f"k = subprocess.Popen([sys.executable, '-c', {HOLD!r}, '30', 'ipykernel_launcher'],"
+            " stdout=subprocess.DEVNULL)\n"
+            "t = time.time(); time.sleep(1.5); k.kill(); k.wait()\n"
+            "nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('1')])\n"
+            f"get_cache({str(cache)!r}).cache_notebook_bundle(CacheBundleIn(nb, '/x/a.ipynb',"
+            " data={'execution_seconds': time.time() - t}), check_validity=False)\n")
+    code, report = pm.watch([sys.executable, "-c", fake], interval=0.1, caches=[cache])
+    assert code == 0, report
+    [kernel] = report["kernels"]
+    assert kernel["notebook"] == "/x/a.ipynb"
+    assert kernel["execution_seconds"] == pytest.approx(1.5, abs=0.5)
+    assert 30 < kernel["peak_pss_mib"] <= kernel["peak_mib"]
+    assert report["unmatched_records"] == []
+    assert "| /x/a.ipynb |" in pm.render_watch(report)

@@ -1,10 +1,17 @@
-"""Peak resident memory of the book's notebooks, counting every process they start.
+"""Peak memory of the book's notebooks, counting every process they start.
 
 A reader's Binder session has 2 GB of memory, so every chapter, executed in full mode in a
-fresh kernel with an empty model cache, must peak below that (issue 27). Memory is the
-*resident set* (RSS) read from ``/proc`` (Linux only), summed over the kernel process and all
-its descendants (chapter 10 trains in fresh processes), sampled a few times a second. Pages
-shared between processes count once per process, so the sum errs on the high side.
+fresh kernel with an empty model cache, must peak below that (issue 27). The kernel process
+and all its descendants (chapter 10 trains in fresh processes) are sampled a few times a second
+with ``psutil`` (Linux only), and two sums over that process tree are reported:
+
+* the *resident set* (RSS): pages shared between processes (such as TensorFlow's libraries,
+  loaded by the kernel and by each child it starts) count once per process, so this sum errs
+  on the high side;
+* the *proportional set size* (PSS): each shared page is divided among the processes sharing
+  it, so the sum over the tree counts it once: the measure closest to what a container's
+  memory limit, such as Binder's, charges. The verdict "≤ 2 GB" (2 × 10⁹ bytes) uses the
+  peak PSS sum.
 
 Two commands (run from the repository root)::
 
@@ -16,14 +23,14 @@ Two commands (run from the repository root)::
     executes each notebook with ``nbclient`` in a fresh kernel (working directory: the
     notebook's folder, the mode of the calling environment: set ``GRU_BOOK_QUICK=1`` for quick
     mode), sampling the kernel's process tree every 0.2 s, and prints a table (notebook,
-    seconds, peak MiB); ``--cells`` adds the peak of every code cell. Trained models are cached
-    under ``utils.config.build_dir()``, which follows the repository the ``utils`` package is
-    imported from; ``--fresh-copy`` therefore executes a copy of the repository in a temporary
-    folder (what git tracks, as ``make bench`` copies it, with ``PYTHONPATH`` pointing at the
-    copy), whose model cache is empty: the reader who opens that chapter first. Without it the
-    notebook reuses whatever ``_build/models`` holds. Notebooks execute in the order given,
-    each in a fresh kernel but, with ``--fresh-copy``, in the same copy: give one notebook per
-    call to measure each from an empty cache.
+    seconds, peak RSS and PSS sums in MiB); ``--cells`` adds the peaks of every code cell.
+    Trained models are cached under ``utils.config.build_dir()``, which follows the repository
+    the ``utils`` package is imported from; ``--fresh-copy`` therefore executes a copy of the
+    repository in a temporary folder (what git tracks, as ``make bench`` copies it, with
+    ``PYTHONPATH`` pointing at the copy), whose model cache is empty: the reader who opens that
+    chapter first. Without it the notebook reuses whatever ``_build/models`` holds. Notebooks
+    execute in the order given, each in a fresh kernel but, with ``--fresh-copy``, in the same
+    copy: give one notebook per call to measure each from an empty cache.
 ``watch``
     runs a command (e.g. ``make book``) and samples, every 0.5 s, every kernel among its
     descendants (a process whose command line holds ``ipykernel_launcher``) with that kernel's
@@ -53,139 +60,75 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
+import psutil
+
 #: Binder's memory limit, counted conservatively as 2 × 10⁹ bytes (1,907 MiB).
 LIMIT_BYTES = 2 * 10**9
 MIB = 2**20
 #: The command line of a Jupyter kernel started by jupyter_client holds this.
 KERNEL_MARK = "ipykernel_launcher"
 
-_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+#: What psutil raises for a process that ended (or turned zombie) meanwhile, or is not ours.
+_GONE = (psutil.NoSuchProcess, psutil.AccessDenied)
 
 
 # --------------------------------------------------------------------------------------------
-# Processes, from /proc
+# Processes, through psutil
 # --------------------------------------------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True)
-class Proc:
-    """One process as ``/proc/<pid>/stat`` shows it: its parent, start and resident bytes."""
-
-    pid: int
-    ppid: int
-    start_ticks: int
-    rss: int
+def _need_linux() -> None:
+    if not psutil.LINUX:
+        raise OSError("tools.peak_memory reads the proportional set size (PSS): it needs Linux")
 
 
-def _read_stat(pid: int) -> Proc | None:
+def tree(root: int, *, include_root: bool = True) -> list[psutil.Process]:
+    """``root`` (left out if ``include_root`` is false) and all its descendants ([] if
+    ``root`` is gone)."""
     try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            raw = f.read().decode(errors="replace")
-    except OSError:  # the process ended meanwhile
-        return None
-    # "pid (comm) state ppid ...": comm may hold spaces and parentheses: split after the last ")".
-    fields = raw[raw.rfind(")") + 2:].split()
-    try:
-        return Proc(pid, int(fields[1]), int(fields[19]), int(fields[21]) * _PAGE)
-    except (IndexError, ValueError):
-        return None
+        proc = psutil.Process(root)
+        return ([proc] if include_root else []) + proc.children(recursive=True)
+    except _GONE:
+        return []
 
 
-def snapshot() -> dict[int, Proc]:
-    """Every process this user can see now: ``{pid: Proc}``.
-
-    Raises:
-        OSError: where there is no ``/proc`` (the tool needs Linux).
-    """
-    if not os.path.isdir("/proc/self"):
-        raise OSError("tools.peak_memory reads /proc: it needs Linux")
-    table = {}
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            proc = _read_stat(int(name))
-            if proc is not None:
-                table[proc.pid] = proc
-    return table
-
-
-def descendants(root: int, table: dict[int, Proc]) -> list[int]:
-    """The pids of every descendant of ``root`` in ``table`` (children, their children, ...)."""
-    children: dict[int, list[int]] = {}
-    for proc in table.values():
-        children.setdefault(proc.ppid, []).append(proc.pid)
-    out, todo = [], list(children.get(root, ()))
-    while todo:
-        pid = todo.pop()
-        out.append(pid)
-        todo.extend(children.get(pid, ()))
-    return out
+def memory(procs: Iterable[psutil.Process]) -> tuple[int, int]:
+    """``(rss, pss)``: the resident and the proportional set sizes of ``procs``, summed, in
+    bytes. A process that ended meanwhile counts 0; one whose PSS may not be read counts its
+    RSS for both (erring high)."""
+    rss = pss = 0
+    for proc in procs:
+        try:
+            try:
+                full = proc.memory_full_info()
+                rss, pss = rss + full.rss, pss + full.pss
+            except psutil.AccessDenied:
+                resident = proc.memory_info().rss
+                rss, pss = rss + resident, pss + resident
+        except _GONE:
+            pass
+    return rss, pss
 
 
-def tree_rss(root: int, table: dict[int, Proc] | None = None, *,
-             include_root: bool = True) -> int:
-    """Resident bytes of ``root`` and all its descendants (0 if ``root`` is gone)."""
-    table = snapshot() if table is None else table
-    pids = descendants(root, table) + ([root] if include_root else [])
-    return sum(table[p].rss for p in pids if p in table)
-
-
-def anon_bytes(pid: int) -> int:
-    """Resident bytes of ``pid`` that are not backed by a file (heap, stacks, ...): its RSS
-    less the pages it shares with files, such as TensorFlow's libraries (0 if it is gone)."""
-    try:
-        with open(f"/proc/{pid}/statm", "rb") as f:
-            fields = f.read().split()
-        return max(int(fields[1]) - int(fields[2]), 0) * _PAGE
-    except (OSError, IndexError, ValueError):
-        return 0
-
-
-def tree_memory(root: int, table: dict[int, Proc] | None = None, *,
-                include_root: bool = True) -> tuple[int, int]:
-    """``(resident, anonymous)`` bytes of ``root`` and all its descendants (see
-    :func:`tree_rss`, :func:`anon_bytes`)."""
-    table = snapshot() if table is None else table
-    pids = [p for p in descendants(root, table) + ([root] if include_root else [])
-            if p in table]
-    return sum(table[p].rss for p in pids), sum(anon_bytes(p) for p in pids)
-
-
-def cmdline(pid: int) -> str:
-    """The command line of ``pid``, arguments joined by spaces ("" if it is gone)."""
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return f.read().replace(b"\0", b" ").decode(errors="replace").strip()
-    except OSError:
-        return ""
-
-
-def _boot_time() -> float:
-    with open("/proc/stat") as f:
-        for line in f:
-            if line.startswith("btime "):
-                return float(line.split()[1])
-    raise OSError("/proc/stat has no btime line")
-
-
-def start_time(proc: Proc, boot_time: float | None = None) -> float:
-    """When ``proc`` started, in seconds since the epoch (to 1/100 s)."""
-    return (_boot_time() if boot_time is None else boot_time) + proc.start_ticks / _TICKS
+def tree_memory(root: int, *, include_root: bool = True) -> tuple[int, int]:
+    """``(rss, pss)`` summed over ``root`` and all its descendants (see :func:`memory`)."""
+    return memory(tree(root, include_root=include_root))
 
 
 class TreeSampler:
-    """Samples, in a background thread, the resident bytes of a process tree.
+    """Samples, in a background thread, the memory of a process tree.
 
-    ``with TreeSampler(pid) as s: ...`` then ``s.peak`` (resident bytes), ``s.peak_anon``
-    (anonymous bytes, see :func:`anon_bytes`) and ``s.samples`` (``[(time.time(), resident,
-    anonymous), ...]``). ``include_root=False`` counts the descendants only (a runner measuring
-    the kernels it starts, not itself).
+    ``with TreeSampler(pid) as s: ...`` then ``s.peak`` (the highest RSS sum), ``s.peak_pss``
+    (the highest PSS sum) and ``s.samples`` (``[(time.time(), rss, pss), ...]``, see
+    :func:`tree_memory`). ``include_root=False`` counts the descendants only (a runner
+    measuring the kernels it starts, not itself).
     """
 
     def __init__(self, root: int | None = None, *, interval: float = 0.2,
                  include_root: bool = True):
         if interval <= 0:
             raise ValueError(f"interval must be positive; got {interval!r}")
+        _need_linux()
         self.root = os.getpid() if root is None else root
         self.interval = interval
         self.include_root = include_root
@@ -195,27 +138,28 @@ class TreeSampler:
 
     @property
     def peak(self) -> int:
-        return max((b for _, b, _ in self.samples), default=0)
+        return max((r for _, r, _ in self.samples), default=0)
 
     @property
-    def peak_anon(self) -> int:
-        return max((a for _, _, a in self.samples), default=0)
+    def peak_pss(self) -> int:
+        return max((p for _, _, p in self.samples), default=0)
 
-    def peak_between(self, start: float, end: float) -> int:
-        """The highest resident sample taken from ``start`` to ``end`` (``time.time()``
-        values), or the first one after ``end`` if none was (a span shorter than the
-        interval)."""
-        inside = [b for t, b, _ in self.samples if start <= t <= end]
-        return max(inside or [b for t, b, _ in self.samples if t > end][:1], default=0)
+    def peak_between(self, start: float, end: float) -> tuple[int, int]:
+        """The highest ``(rss, pss)`` sampled from ``start`` to ``end`` (``time.time()``
+        values), or the first sample after ``end`` if none was (a span shorter than the
+        interval); ``(0, 0)`` if there is none."""
+        inside = ([s for s in self.samples if start <= s[0] <= end]
+                  or [s for s in self.samples if s[0] > end][:1])
+        return max((s[1] for s in inside), default=0), max((s[2] for s in inside), default=0)
 
     def first_after(self, when: float) -> int:
-        """The first resident sample taken after ``when`` (0 if none)."""
-        return next((b for t, b, _ in self.samples if t > when), 0)
+        """The RSS sum of the first sample taken after ``when`` (0 if none)."""
+        return next((r for t, r, _ in self.samples if t > when), 0)
 
-    def sample(self) -> int:
-        rss, anon = tree_memory(self.root, include_root=self.include_root)
-        self.samples.append((time.time(), rss, anon))
-        return rss
+    def sample(self) -> tuple[int, int]:
+        rss, pss = tree_memory(self.root, include_root=self.include_root)
+        self.samples.append((time.time(), rss, pss))
+        return rss, pss
 
     def _loop(self):
         while not self._stop.is_set():
@@ -245,11 +189,11 @@ def run_notebook(notebook: Path, *, timeout: float = 3600, env: dict | None = No
                  interval: float = 0.2) -> dict:
     """Execute ``notebook`` in a fresh kernel (in its own folder) and measure its peak.
 
-    Returns ``{"notebook", "seconds", "peak_mib", "peak_anon_mib", "ok", "error", "cells":
-    [{"index", "id",
-    "seconds", "peak_mib", "after_mib"}, ...]}``: the peak of the kernel's process tree over the
-    whole run and within each code cell, and the first sample after each cell (what it left).
-    ``env`` replaces the kernel's environment.
+    Returns ``{"notebook", "seconds", "peak_mib", "peak_pss_mib", "ok", "error", "cells":
+    [{"index", "id", "seconds", "peak_mib", "peak_pss_mib", "after_mib"}, ...]}``: the peaks
+    of the RSS and PSS sums of the kernel's process tree over the whole run and within each
+    code cell, and the RSS sum of the first sample after each cell (what it left). ``env``
+    replaces the kernel's environment.
     """
     import nbformat
     from nbclient import NotebookClient
@@ -280,12 +224,13 @@ def run_notebook(notebook: Path, *, timeout: float = 3600, env: dict | None = No
     seconds = time.time() - start
     for cell in cells:
         cell["seconds"] = round(cell["end"] - cell["start"], 2)
-        cell["peak_mib"] = round(_mib(sampler.peak_between(cell["start"], cell["end"])), 1)
+        rss, pss = sampler.peak_between(cell["start"], cell["end"])
+        cell["peak_mib"], cell["peak_pss_mib"] = round(_mib(rss), 1), round(_mib(pss), 1)
         cell["after_mib"] = round(_mib(sampler.first_after(cell["end"])), 1)
         del cell["start"], cell["end"]
     return {"notebook": str(notebook), "seconds": round(seconds, 1),
             "peak_mib": round(_mib(sampler.peak), 1),
-            "peak_anon_mib": round(_mib(sampler.peak_anon), 1), "ok": error is None, "error": error,
+            "peak_pss_mib": round(_mib(sampler.peak_pss), 1), "ok": error is None, "error": error,
             "cells": cells}
 
 
@@ -333,14 +278,15 @@ def run(notebooks: Sequence[str | Path], *, copy: bool = False, keep: bool = Fal
             result = run_notebook(path, timeout=timeout, env=env)
             result["notebook"] = path.name
             out.append(result)
-            report(f"  {result['seconds']:,.0f} s, peak {result['peak_mib']:,.0f} MiB "
-                   f"({result['peak_anon_mib']:,.0f} MiB anonymous)"
+            report(f"  {result['seconds']:,.0f} s, peak RSS sum {result['peak_mib']:,.0f} MiB, "
+                   f"peak PSS sum {result['peak_pss_mib']:,.0f} MiB"
                    + ("" if result["ok"] else f", FAILED: {result['error']}"))
             if cells:
                 for cell in result["cells"]:
                     report(f"    cell {cell['index']:>3} {cell['id'] or '':<10} "
-                           f"{cell['seconds']:8.1f} s  peak {cell['peak_mib']:6.0f} MiB, "
-                           f"after {cell['after_mib']:6.0f} MiB")
+                           f"{cell['seconds']:8.1f} s  peak RSS {cell['peak_mib']:6.0f} MiB, "
+                           f"PSS {cell['peak_pss_mib']:6.0f} MiB, after {cell['after_mib']:6.0f} "
+                           "MiB RSS")
         return out
     finally:
         if tmp is not None:
@@ -358,46 +304,44 @@ def run(notebooks: Sequence[str | Path], *, copy: bool = False, keep: bool = Fal
 @dataclasses.dataclass
 class Kernel:
     """A kernel seen by :func:`watch`: its pid, when it started and was last seen (epoch
-    seconds), and the peak resident and anonymous bytes of its process tree."""
+    seconds), and the peak RSS and PSS sums of its process tree (bytes)."""
 
     pid: int
     start: float
     end: float
     peak: int = 0
     peak_at: float = 0.0
-    peak_anon: int = 0
+    peak_pss: int = 0
 
     def as_dict(self) -> dict:
         return {"pid": self.pid, "start": self.start, "end": self.end,
                 "seconds": round(self.end - self.start, 1), "peak_mib": round(_mib(self.peak), 1),
-                "peak_at": self.peak_at, "peak_anon_mib": round(_mib(self.peak_anon), 1)}
+                "peak_at": self.peak_at, "peak_pss_mib": round(_mib(self.peak_pss), 1)}
 
 
-def sample_kernels(root: int, kernels: dict[tuple[int, int], Kernel],
-                   marks: dict[tuple[int, int], bool], boot_time: float) -> int:
-    """One sample: update ``kernels`` (keyed by pid and start tick, so a reused pid is a new
-    kernel) with every kernel among the descendants of ``root``; return the resident bytes of
-    ``root``'s whole tree. ``marks`` remembers which processes are kernels."""
-    table = snapshot()
+def sample_kernels(root: int, kernels: dict[tuple[int, float], Kernel],
+                   marks: dict[tuple[int, float], bool]) -> tuple[int, int]:
+    """One sample: update ``kernels`` (keyed by pid and creation time, so a reused pid is a
+    new kernel) with every kernel among the descendants of ``root``; return the ``(rss, pss)``
+    sums of ``root``'s whole tree. ``marks`` remembers which processes are kernels."""
     now = time.time()
-    below = descendants(root, table)
-    for pid in below:
-        proc = table[pid]
-        key = (pid, proc.start_ticks)
-        if key not in marks:
-            marks[key] = KERNEL_MARK in cmdline(pid)
-        if not marks[key]:
+    procs = tree(root)
+    for proc in procs[1:]:
+        try:
+            key = (proc.pid, proc.create_time())
+            if key not in marks:
+                marks[key] = KERNEL_MARK in " ".join(proc.cmdline())
+            if not marks[key]:
+                continue
+            rss, pss = memory([proc, *proc.children(recursive=True)])
+        except _GONE:
             continue
-        kernel = kernels.get(key)
-        if kernel is None:
-            kernel = kernels[key] = Kernel(pid, start_time(proc, boot_time), now)
+        kernel = kernels.setdefault(key, Kernel(proc.pid, key[1], now))
         kernel.end = now
-        rss, anon = tree_memory(pid, table)
         if rss > kernel.peak:
             kernel.peak, kernel.peak_at = rss, now
-        kernel.peak_anon = max(kernel.peak_anon, anon)
-    return sum(table[p].rss for p in below if p in table) + (
-        table[root].rss if root in table else 0)
+        kernel.peak_pss = max(kernel.peak_pss, pss)
+    return memory(procs)
 
 
 def cache_records(paths: Iterable[Path], since: float, until: float) -> list[dict]:
@@ -466,17 +410,18 @@ def watch(command: Sequence[str], *, interval: float = 0.5,
         raise ValueError("command: give the command to watch after --, e.g. -- make book")
     from utils import config
 
-    boot = _boot_time()
-    kernels: dict[tuple[int, int], Kernel] = {}
-    marks: dict[tuple[int, int], bool] = {}
-    peak_all = 0
+    _need_linux()
+    kernels: dict[tuple[int, float], Kernel] = {}
+    marks: dict[tuple[int, float], bool] = {}
+    peak_all = peak_all_pss = 0
     start = time.time()
     proc = subprocess.Popen(list(command))
     try:
         while proc.poll() is None:
             try:
-                peak_all = max(peak_all, sample_kernels(proc.pid, kernels, marks, boot))
-            except OSError as err:  # a process read mid-exit: skip this sample
+                rss, pss = sample_kernels(proc.pid, kernels, marks)
+                peak_all, peak_all_pss = max(peak_all, rss), max(peak_all_pss, pss)
+            except (OSError, psutil.Error) as err:  # skip this sample
                 print(f"tools.peak_memory: a sample failed ({err})", file=sys.stderr)
             time.sleep(interval)
     except KeyboardInterrupt:
@@ -504,6 +449,7 @@ def watch(command: Sequence[str], *, interval: float = 0.5,
                   timespec="seconds"),
               "seconds": round(end - start, 1), "interval": interval,
               "command_peak_mib": round(_mib(peak_all), 1),
+              "command_peak_pss_mib": round(_mib(peak_all_pss), 1),
               "limit_mib": round(_mib(LIMIT_BYTES), 1),
               "caches": [str(c) for c in caches], "kernels": matched,
               "unmatched_records": [r["uri"] for r in records
@@ -516,36 +462,40 @@ def watch(command: Sequence[str], *, interval: float = 0.5,
 # --------------------------------------------------------------------------------------------
 
 
-def _verdict(peak_mib: float) -> str:
-    return "yes" if peak_mib * MIB <= LIMIT_BYTES else "**no**"
+def _verdict(peak_pss_mib: float) -> str:
+    """Whether a peak PSS sum (MiB) fits in Binder's 2 GB (:data:`LIMIT_BYTES`)."""
+    return "yes" if peak_pss_mib * MIB <= LIMIT_BYTES else "**no**"
+
+
+_COLUMNS = "peak RSS sum (MiB) | peak PSS sum (MiB) | PSS sum ≤ 2 GB |"
 
 
 def render_run(results: Sequence[dict], *, mode: str, copy: bool) -> str:
-    lines = [f"Peak resident memory, {mode} mode, "
+    lines = [f"Peak memory of each notebook's kernel and its child processes, {mode} mode, "
              + ("a fresh copy (empty model cache)" if copy else "this repository's model cache")
              + f"; `python -m tools.peak_memory run`, {dt.date.today().isoformat()}.", "",
-             "| notebook | seconds | peak RSS (MiB) | of it anonymous (MiB) | ≤ 2 GB |",
-             "|---|---:|---:|---:|---|"]
+             f"| notebook | seconds | {_COLUMNS}", "|---|---:|---:|---:|---|"]
     for r in results:
         lines.append(f"| {r['notebook']}{'' if r['ok'] else ' (failed)'} | "
                      f"{r['seconds']:,.0f} | {r['peak_mib']:,.0f} | "
-                     f"{r.get('peak_anon_mib', 0):,.0f} | {_verdict(r['peak_mib'])} |")
+                     f"{r['peak_pss_mib']:,.0f} | {_verdict(r['peak_pss_mib'])} |")
     return "\n".join(lines) + "\n"
 
 
 def render_watch(report: dict) -> str:
-    lines = [f"Peak resident memory of each kernel (its process tree) during "
+    lines = [f"Peak memory of each kernel (its process tree) during "
              f"`{report['command']}` ({report['date']}, {report['seconds']:,.0f} s, exit code "
-             f"{report['returncode']}; the whole command peaked at "
-             f"{report['command_peak_mib']:,.0f} MiB).", "",
-             "| notebook | kernel pid | execution (s) | kernel alive (s) | peak RSS (MiB) "
-             "| peak anonymous (MiB) | ≤ 2 GB |", "|---|---:|---:|---:|---:|---:|---|"]
+             f"{report['returncode']}; the whole command peaked at an RSS sum of "
+             f"{report['command_peak_mib']:,.0f} MiB, a PSS sum of "
+             f"{report['command_peak_pss_mib']:,.0f} MiB).", "",
+             f"| notebook | kernel pid | execution (s) | kernel alive (s) | {_COLUMNS}",
+             "|---|---:|---:|---:|---:|---:|---|"]
     for k in report["kernels"]:
         seconds = (f"{k['execution_seconds']:,.0f}" if k["execution_seconds"] is not None
                    else "")
         lines.append(f"| {k['notebook'] or '(not matched)'} | {k['pid']} | {seconds} | "
                      f"{k['seconds']:,.0f} | {k['peak_mib']:,.0f} | "
-                     f"{k.get('peak_anon_mib', 0):,.0f} | {_verdict(k['peak_mib'])} |")
+                     f"{k['peak_pss_mib']:,.0f} | {_verdict(k['peak_pss_mib'])} |")
     if report["unmatched_records"]:
         lines += ["", "Executed notebooks with no kernel matched: "
                   + ", ".join(report["unmatched_records"])]
