@@ -28,3 +28,18 @@ def test_number_reads_as_people_write(value, digits, text):
 def test_number_rejects_bad_input_by_name(value, digits, error):
     with pytest.raises(error, match="value|digits"):
         number(value, digits)
+
+
+def test_glue_number_records_the_value_with_a_notebook(monkeypatch):
+    import myst_nb
+
+    from utils import prose, results
+
+    glued, recorded = {}, {}
+    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display: glued.update({name: value}))
+    monkeypatch.setattr(results, "record", lambda notebook, name, value, glue: recorded.update(
+        {(notebook, name): (value, glue)}))
+    assert prose.glue_number("x", 4.2e-19, notebook="02_x") == "4 × 10⁻¹⁹"
+    assert glued == {"x": "4 × 10⁻¹⁹"} and recorded == {("02_x", "x"): (4.2e-19, False)}
+    prose.glue_number("y", 0.5)
+    assert ("02_x", "y") not in recorded and glued["y"] == "0.5"

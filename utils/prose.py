@@ -51,8 +51,11 @@ def number(value, digits: int = 1) -> str:
     return humanize.intcomma(round(value)) if size >= 1e3 or "e" in text else text
 
 
-def glue_number(name: str, value, digits: int = 1) -> str:
+def glue_number(name: str, value, digits: int = 1, notebook: str | None = None) -> str:
     """Glue :func:`number`'s text for ``value`` under ``name`` (for ``{glue:text}`name```).
+
+    With ``notebook`` (a file stem such as ``"02_recurrent_networks"``), ``value`` itself is also
+    recorded as that notebook's headline number ``name`` (:func:`utils.results.record`).
 
     Returns:
         The glued text.
@@ -60,5 +63,9 @@ def glue_number(name: str, value, digits: int = 1) -> str:
     from myst_nb import glue
 
     text = number(value, digits)
+    if notebook is not None:
+        from utils import results
+
+        results.record(notebook, name, value, glue=False)
     glue(name, text, display=False)
     return text
