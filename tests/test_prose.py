@@ -28,3 +28,31 @@ def test_number_reads_as_people_write(value, digits, text):
 def test_number_rejects_bad_input_by_name(value, digits, error):
     with pytest.raises(error, match="value|digits"):
         number(value, digits)
+
+
+def test_glue_number_records_the_value_with_a_notebook(monkeypatch):
+    import myst_nb
+
+    from utils import prose, results
+
+    glued, recorded = {}, {}
+    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display: glued.update({name: value}))
+    monkeypatch.setattr(results, "record", lambda notebook, name, value, glue: recorded.update(
+        {(notebook, name): (value, glue)}))
+    assert prose.glue_number("x", 4.2e-19, notebook="02_x") == "4 × 10⁻¹⁹"
+    assert glued == {"x": "4 × 10⁻¹⁹"} and recorded == {("02_x", "x"): (4.2e-19, False)}
+    prose.glue_number("y", 0.5)
+    assert ("02_x", "y") not in recorded and glued["y"] == "0.5"
+
+
+def test_glue_numbers_glues_each_and_rejects_a_non_dict(monkeypatch):
+    import myst_nb
+
+    from utils import prose
+
+    glued = {}
+    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display: glued.update({name: value}))
+    assert prose.glue_numbers({"a": 2e6, "b": 0.1737}, 2) == {"a": "2 million", "b": "0.17"}
+    assert glued == {"a": "2 million", "b": "0.17"}
+    with pytest.raises(TypeError, match="values"):
+        prose.glue_numbers([("a", 1.0)])

@@ -17,6 +17,7 @@ Each module is named for an idea and says in its docstring which chapter explain
 - :mod:`utils.live`    the classifier exported for the live page's JavaScript (chapter 11)
 - :mod:`utils.tables`  Markdown tables of results
 - :mod:`utils.prose`   numbers in sentences as people write them (``4 × 10⁻¹⁹``, ``2 million``)
+- :mod:`utils.claims`  the prose's quantitative sentences checked: one short line per claim
 - :mod:`utils.baselines` NB-weighted bag of n-grams (log-count ratio), the strongest cheap baseline
 - :mod:`utils.compare` McNemar's paired test: is model A better than B on the same examples?
 - :mod:`utils.timing`  timing with repeats: min / median / max of the same work

@@ -2,9 +2,9 @@
 
 A glued number that is very small or very large reads badly in a sentence when Python formats
 it (``4e-19``, ``2e+06``). :func:`number` writes it for a reader instead (``4 × 10⁻¹⁹``,
-``2 million``, ``12,345``), and :func:`glue_number` glues that text for a ``{glue:text}`` role
-without a format spec. The formatting itself is the ``humanize`` package's. Used from
-:doc:`/chapters/00_the_seed_example_revisited` on.
+``2 million``, ``12,345``), and :func:`glue_number` (or :func:`glue_numbers`, for several) glues
+that text for a ``{glue:text}`` role without a format spec. The formatting itself is the
+``humanize`` package's. Used from :doc:`/chapters/00_the_seed_example_revisited` on.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import re
 
 import humanize
 
-__all__ = ["number", "glue_number"]
+__all__ = ["number", "glue_number", "glue_numbers"]
 
 
 def number(value, digits: int = 1) -> str:
@@ -51,8 +51,11 @@ def number(value, digits: int = 1) -> str:
     return humanize.intcomma(round(value)) if size >= 1e3 or "e" in text else text
 
 
-def glue_number(name: str, value, digits: int = 1) -> str:
+def glue_number(name: str, value, digits: int = 1, notebook: str | None = None) -> str:
     """Glue :func:`number`'s text for ``value`` under ``name`` (for ``{glue:text}`name```).
+
+    With ``notebook`` (a file stem such as ``"02_recurrent_networks"``), ``value`` itself is also
+    recorded as that notebook's headline number ``name`` (:func:`utils.results.record`).
 
     Returns:
         The glued text.
@@ -60,5 +63,20 @@ def glue_number(name: str, value, digits: int = 1) -> str:
     from myst_nb import glue
 
     text = number(value, digits)
+    if notebook is not None:
+        from utils import results
+
+        results.record(notebook, name, value, glue=False)
     glue(name, text, display=False)
     return text
+
+
+def glue_numbers(values: dict, digits: int = 1) -> dict:
+    """:func:`glue_number` for each ``name: value`` of ``values``, with the same ``digits``.
+
+    Returns:
+        The glued texts, by name.
+    """
+    if not isinstance(values, dict):
+        raise TypeError(f"values must be a dict of name: value; got {type(values).__name__}")
+    return {name: glue_number(name, value, digits) for name, value in values.items()}
