@@ -29,6 +29,8 @@ Each module is named for an idea and says in its docstring which chapter explain
 - :mod:`utils.timeseries` the hourly weather of chapter 12: windows, baselines, forecasts
 - :mod:`utils.seq2seq` dates in many formats to ISO 8601: the encoder–decoder of chapter 13
 - :mod:`utils.data_parallel` ``MirroredStrategy`` on logical CPU devices, checked against one
+- :mod:`utils.atomic`  atomic file writes: a reader never sees half a cache or output file
+- :mod:`utils.checks`  argument checks shared by the modules (``positive_int``)
 
 ``make bench`` (the speed chapter's measurements repeated, and build times) is project tooling
 outside this package: ``tools/bench.py``.

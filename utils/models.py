@@ -23,7 +23,6 @@ import dataclasses
 import hashlib
 import json
 import os
-import tempfile
 import time
 import warnings
 from collections.abc import Sequence
@@ -33,7 +32,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from utils import config, data, sequences
+from utils import atomic, config, data, sequences
+from utils.checks import positive_int
 
 __all__ = [
     "CONFIGS",
@@ -155,9 +155,7 @@ class ModelConfig:
         if self.pooling != "last" and not self.mask:
             raise ValueError("pooling over time needs mask=True (padding would be pooled)")
         for name in ("units", "num_words", "maxlen", "embedding_dim", "layers", "max_epochs"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"{name} must be a positive int; got {value!r}")
+            positive_int(name, getattr(self, name))
         for name in ("embedding_dropout", "dropout", "recurrent_dropout", "output_dropout"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ValueError(f"{name} must be in [0, 1); got {getattr(self, name)!r}")
@@ -165,9 +163,7 @@ class ModelConfig:
             raise ValueError("learning_rate must be positive and lr_decay in (0, 1]; got "
                              f"{self.learning_rate!r}, {self.lr_decay!r}")
         for name in ("patience", "batch_size", "train_limit"):
-            value = getattr(self, name)
-            if value is not None and (not isinstance(value, int) or value <= 0):
-                raise ValueError(f"{name} must be a positive int or None; got {value!r}")
+            positive_int(name, getattr(self, name), allow_none=True)
 
     def key_fields(self) -> dict:
         """The fields that decide the model (all but the description)."""
@@ -491,7 +487,7 @@ class TrainedModel:
                 x, _ = imdb_splits(self.config.num_words)[part]
                 p = predict(self.model, x, maxlen=self.config.maxlen,
                             recipe=recipe_for(self.config), padding=self.config.padding)
-                _atomic(file, lambda tmp: np.save(tmp, p), suffix=".npy")
+                atomic.write(file, lambda tmp: np.save(tmp, p))
                 self._predictions[part] = p
         return self._predictions[part]
 
@@ -538,17 +534,6 @@ def cache_key(cfg: ModelConfig) -> str:
         sort_keys=True,
     )
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
-
-
-def _atomic(file: Path, write, suffix: str) -> None:
-    file.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{file.stem}-", suffix=suffix, dir=file.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, file)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
 
 
 class _EpochTimer(keras.callbacks.Callback):
@@ -644,12 +629,11 @@ def _train(label: str, cfg: ModelConfig, key: str, path: Path, *, verbose: int) 
                   else len(history["val_accuracy"]))
     for old in folder.glob(f"{label}-*"):
         old.unlink(missing_ok=True)
-    _atomic(path, model.save, suffix=".keras")
+    atomic.write(path, model.save)
     meta = {"name": label, "config": cfg.key_fields(), "history": history,
             "epoch_seconds": timer.seconds, "best_epoch": best_epoch, "key": key,
             "machine": config.machine()}
-    _atomic(meta_file, lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=1)),
-            suffix=".json")
+    atomic.write_text(meta_file, json.dumps(meta, indent=1))
 
 
 def best_of(names: Sequence[str]) -> str:
@@ -705,7 +689,7 @@ def export_end_to_end(result: TrainedModel) -> Path:
     reviews = keras.Input(shape=(), dtype="string", name="review")
     probability = result.model(vectorizer(reviews))
     end_to_end = keras.Model(reviews, probability, name="sentiment_from_text")
-    _atomic(path, end_to_end.save, suffix=".keras")
+    atomic.write(path, end_to_end.save)
     return path
 
 
