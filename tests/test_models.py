@@ -331,3 +331,22 @@ def test_xla_models_train_in_a_fresh_process_reproducibly(tmp_path, monkeypatch)
     # Loaded here, where op determinism is on, it predicts without XLA (and without a warning).
     assert not first.model.jit_compile
     assert 0.0 <= first.accuracy("val") <= 1.0
+
+
+def test_keras_refuses_xla_while_op_determinism_is_on():
+    import subprocess
+    import sys
+
+    config.set_seed()  # turns op determinism on
+    assert models._keras_refuses_xla()
+    code = "import utils.models as m; assert not m._keras_refuses_xla()"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_trained_keeps_models_in_the_given_folder(tiny_world, tmp_path):
+    folder = tmp_path / "elsewhere"
+    first = models.trained(TINY, verbose=0, folder=folder)
+    assert first.path.parent == folder and not (tmp_path / "models").exists()
+    assert models.trained(TINY, verbose=0, folder=str(folder)).from_cache

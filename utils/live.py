@@ -135,10 +135,11 @@ def _parts(end_to_end):
     to_ids = [la for la in vectorizer.layers if isinstance(la, text.ImdbIds)]
     if len(to_ids) != 1:
         raise ValueError("end_to_end's review_vectorizer has no ImdbIds layer")
-    if vectorize._standardize is not text.standardize_review:
+    standardize = vectorize.get_config()["standardize"]
+    if standardize is not text.standardize_review:
         raise ValueError("the live page implements utils.text.standardize_review only; this "
-                         f"model standardises with {vectorize._standardize!r}")
-    embedding, recurrent, output = reading._layers(classifier)
+                         f"model standardises with {standardize!r}")
+    embedding, recurrent, output = reading.gru_layers(classifier)
     cell = recurrent.cell
     if not (cell.reset_after and cell.use_bias and embedding.mask_zero):
         raise ValueError("the live page implements a GRU with reset_after=True and biases "

@@ -547,7 +547,8 @@ class _EpochTimer(keras.callbacks.Callback):
         self.seconds.append(time.perf_counter() - self._start)
 
 
-def trained(name: str | ModelConfig, *, verbose: int = 2) -> TrainedModel:
+def trained(name: str | ModelConfig, *, verbose: int = 2,
+            folder: str | os.PathLike | None = None) -> TrainedModel:
     """The trained model ``name`` of :data:`CONFIGS` (or a ``ModelConfig``), trained at most once.
 
     Looks for ``<name>-<key>.keras`` in :func:`cache_dir`; if it is missing, builds the model,
@@ -558,6 +559,8 @@ def trained(name: str | ModelConfig, *, verbose: int = 2) -> TrainedModel:
         name: a key of :data:`CONFIGS` (or ``<key>_seed<N>``, see :func:`config_of`), or a
             configuration (cached as ``"custom"``).
         verbose: passed to ``model.fit`` (2: one line per epoch, 0: silent).
+        folder: where the models are kept; ``None``: :func:`cache_dir` (a fresh process that
+            trains with XLA is given its caller's folder).
     """
     if isinstance(name, ModelConfig):
         label, cfg = "custom", name
@@ -567,7 +570,7 @@ def trained(name: str | ModelConfig, *, verbose: int = 2) -> TrainedModel:
         raise TypeError(f"name must be a str or a ModelConfig; got {type(name).__name__}")
     cfg = effective(cfg)
     key = cache_key(cfg)
-    folder = cache_dir()
+    folder = cache_dir() if folder is None else Path(folder)
     path = folder / f"{label}-{key}.keras"
     meta_file = path.with_suffix(".json")
     if path.is_file() and meta_file.is_file():
@@ -582,7 +585,7 @@ def trained(name: str | ModelConfig, *, verbose: int = 2) -> TrainedModel:
     # Read back what was saved: the same weights, without the training graph and datasets
     # (hundreds of MB for the larger models), so a freshly trained model is the cached one.
     config.release_memory()
-    return dataclasses.replace(trained(name, verbose=verbose), from_cache=False)
+    return dataclasses.replace(trained(name, verbose=verbose, folder=folder), from_cache=False)
 
 
 def _train(label: str, cfg: ModelConfig, key: str, path: Path, *, verbose: int) -> None:
@@ -592,7 +595,7 @@ def _train(label: str, cfg: ModelConfig, key: str, path: Path, *, verbose: int) 
     meta_file = path.with_suffix(".json")
 
     recipe = recipe_for(cfg)
-    if recipe.jit_compile and _op_determinism_on():
+    if recipe.jit_compile and _keras_refuses_xla():
         # Keras would silently train without XLA here: train in a fresh process, then load.
         from utils import fresh_process
 
@@ -724,22 +727,23 @@ def predict_sentiment(texts: Sequence[str], model: keras.Model) -> np.ndarray:
     return np.asarray(model.predict(tf.constant(texts), verbose=0), dtype=np.float32).reshape(-1)
 
 
-def _op_determinism_on() -> bool:
-    from tensorflow.python.framework.config import is_op_determinism_enabled
-
-    return bool(is_op_determinism_enabled())
+def _keras_refuses_xla() -> bool:
+    """Whether Keras would turn ``jit_compile=True`` off in this process, as it does while
+    TensorFlow's op determinism is on: asked through the public ``keras.Model.jit_compile`` of
+    a one-layer model (TensorFlow has no public query of op determinism)."""
+    probe = keras.Sequential([keras.Input((1,)), keras.layers.Identity()])
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Model doesn't support `jit_compile")
+        probe.jit_compile = True
+    return not probe.jit_compile
 
 
 def _worker(spec: dict) -> dict:
     """Train ``spec["name"]`` of :data:`CONFIGS` (or the configuration ``spec["config"]``, its
     fields) in this process, into ``spec["cache_dir"]`` if given (default :func:`cache_dir`), as
     :func:`trained` does; return where it was saved. Run by ``python -m utils.models``."""
-    global cache_dir
-    if spec.get("cache_dir"):
-        folder = Path(spec["cache_dir"])
-        cache_dir = lambda: folder  # noqa: E731 - the folder the caller reads from
     name = spec["name"] if "name" in spec else ModelConfig(**spec["config"])
-    result = trained(name, verbose=0)
+    result = trained(name, verbose=0, folder=spec.get("cache_dir") or None)
     return {"path": str(result.path), "jit_compile": bool(result.model.jit_compile),
             "epoch_seconds": result.epoch_seconds}
 
