@@ -350,3 +350,50 @@ def test_trained_keeps_models_in_the_given_folder(tiny_world, tmp_path):
     first = models.trained(TINY, verbose=0, folder=folder)
     assert first.path.parent == folder and not (tmp_path / "models").exists()
     assert models.trained(TINY, verbose=0, folder=str(folder)).from_cache
+
+
+def _utils_copy(tmp_path):
+    import shutil
+    from pathlib import Path
+
+    folder = tmp_path / "utils"
+    shutil.copytree(Path(models.__file__).parent, folder,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    return folder
+
+
+def test_code_key_covers_what_models_imports_transitively(tmp_path):
+    folder = _utils_copy(tmp_path)
+    names = {f.name for f in models._training_modules(folder)}
+    # models imports sequences and config directly; text and fresh_process inside functions.
+    assert {"__init__.py", "models.py", "sequences.py", "config.py", "data.py", "text.py",
+            "fresh_process.py"} <= names
+    assert "plots.py" not in names and "reading.py" not in names
+    assert models._code_key(folder) == models._source_key()
+
+
+@pytest.mark.parametrize("module, function", [
+    ("sequences.py", "def make_dataset("),  # batching, used by every training run
+    ("config.py", "def set_seed("),         # seeding
+    ("models.py", "def build("),            # the architecture
+])
+def test_an_edit_to_a_training_function_changes_the_key(tmp_path, module, function):
+    folder = _utils_copy(tmp_path)
+    before = models._code_key(folder)
+    file = folder / module
+    source = file.read_text()
+    assert function in source
+    file.write_text(source.replace(function, f"{function[:-1]}_edited(", 1))
+    assert models._code_key(folder) != before
+
+
+def test_adding_a_model_or_editing_an_unrelated_module_keeps_the_key(tmp_path):
+    folder = _utils_copy(tmp_path)
+    before = models._code_key(folder)
+    file = next(f for f in models._training_modules(folder)
+                if "\nCONFIGS: dict[str, ModelConfig] = {\n" in f.read_text())
+    file.write_text(file.read_text().replace(
+        "\nCONFIGS: dict[str, ModelConfig] = {\n",
+        '\nCONFIGS: dict[str, ModelConfig] = {\n    "new": ModelConfig("new", units=7),\n', 1))
+    (folder / "plots.py").write_text((folder / "plots.py").read_text() + "\n# edited\n")
+    assert models._code_key(folder) == before

@@ -19,6 +19,7 @@ in safe mode by :func:`load_end_to_end` and used by :func:`predict_sentiment`.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import hashlib
 import json
@@ -506,22 +507,59 @@ def cache_dir() -> Path:
     return config.build_dir() / "models"
 
 
+#: Top-level names whose statements the code key leaves out: the tables of named models (each
+#: model's own fields are part of its key), so that adding a model leaves the others cached.
+_NOT_CODE = frozenset({"CONFIGS", "SEEDS"})
+
+
+def _training_modules(folder: Path) -> list[Path]:
+    """The files of the code a model's training and predictions depend on: ``utils/__init__.py``,
+    ``utils/models.py`` and every ``utils`` module it imports, transitively (``from utils
+    import x``, ``from utils.x import ...`` or ``import utils.x``, inside functions too), found
+    with :mod:`ast` in ``folder`` (the ``utils`` package folder). Sorted by name."""
+    seen: set[str] = set()
+    todo = ["models"]
+    while todo:
+        name = todo.pop()
+        if name in seen or not (folder / f"{name}.py").is_file():
+            continue
+        seen.add(name)
+        for node in ast.walk(ast.parse((folder / f"{name}.py").read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                if node.module == "utils":
+                    todo += [alias.name for alias in node.names]
+                elif node.module.startswith("utils."):
+                    todo.append(node.module.split(".")[1])
+            elif isinstance(node, ast.Import):
+                todo += [alias.name.split(".")[1] for alias in node.names
+                         if alias.name.startswith("utils.")]
+    return [folder / "__init__.py"] + [folder / f"{name}.py" for name in sorted(seen)]
+
+
+def _code_key(folder: Path) -> str:
+    """A hash of the source of :func:`_training_modules` in ``folder``, less the statements that
+    assign the tables :data:`_NOT_CODE`."""
+    h = hashlib.sha256()
+    for file in _training_modules(folder):
+        source = file.read_text(encoding="utf-8")
+        lines = source.splitlines(keepends=True)
+        for node in reversed(ast.parse(source).body):
+            targets = (node.targets if isinstance(node, ast.Assign) else
+                       [node.target] if isinstance(node, ast.AnnAssign) else [])
+            if any(isinstance(t, ast.Name) and t.id in _NOT_CODE for t in targets):
+                del lines[node.lineno - 1:node.end_lineno]
+        h.update(f"{file.name}\n".encode())
+        h.update("".join(lines).encode())
+    return h.hexdigest()[:16]
+
+
 def _source_key() -> str:
     """A hash of the code that decides how a model trains and predicts, so that a change to it
-    trains again: the batching module, the seeding, and the functions and classes of this
-    module that build, train and predict (not the table :data:`CONFIGS`, so adding a model
-    leaves the others cached). The data is keyed by its content (:func:`imdb_splits`)."""
-    import inspect
-
-    import utils
-
-    h = hashlib.sha256(utils.__version__.encode())
-    h.update(Path(sequences.__file__).read_bytes())
-    for obj in (config.set_seed, ModelConfig, DataSpec, data_spec, imdb_splits, effective,
-                recipe_for, build, MaskedGlobalMaxPooling1D, _EpochTimer, trained, _train, predict,
-                TrainedModel):
-        h.update(inspect.getsource(obj).encode())
-    return h.hexdigest()[:16]
+    trains again: :func:`_code_key` of this package (every module that training imports, found
+    from the imports, not from a list kept by hand), without the table :data:`CONFIGS`, so
+    adding a model leaves the others cached. The data is keyed by its content
+    (:func:`imdb_splits`)."""
+    return _code_key(Path(__file__).parent)
 
 
 def cache_key(cfg: ModelConfig) -> str:
