@@ -12,6 +12,8 @@ Each module is named for an idea and says in its docstring which chapter explain
 - :mod:`utils.gru`     a Keras GRU re-computed in NumPy, exposing its gates z, r and candidate
 - :mod:`utils.sequences` truncation, padding, length bucketing: the training recipe (``RECIPE``)
 - :mod:`utils.text`    raw review text to the book's ids inside a Keras model
+- :mod:`utils.model_configs` the named model configurations (``ModelConfig``, ``CONFIGS``)
+- :mod:`utils.splits`  the book's IMDB split: validation holds out whole movies
 - :mod:`utils.models`  named IMDB models, trained once and cached; the end-to-end text model
 - :mod:`utils.reading` how a trained GRU reads a review: state change, gates, running verdict
 - :mod:`utils.live`    the classifier exported for the live page's JavaScript (chapter 11)
