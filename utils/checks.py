@@ -1,8 +1,11 @@
 """Argument checks shared by the ``utils`` modules, so that bad input fails alike everywhere.
 
-Not a chapter's subject: every chapter calls ``utils`` functions whose sizes (units, lengths,
-batch sizes, repeats: plain ints, no shapes) go through :func:`positive_int`, which turns a
-bad one into a ``ValueError`` naming the argument, as CONTRIBUTING asks.
+Not a chapter's subject: the sizes it checks (plain ints, no shapes) are those of
+:doc:`/chapters/06_text_to_tensors` (lengths and batch sizes, :mod:`utils.sequences`),
+:doc:`/chapters/07_gru_sentiment_classifier` (a model's units and vocabulary,
+:mod:`utils.model_configs`) and :doc:`/chapters/10_fast_training_on_cpu` (repeats,
+:mod:`utils.timing`); :func:`positive_int` turns a bad one into a ``ValueError`` naming the
+argument, as CONTRIBUTING asks.
 """
 
 from __future__ import annotations
