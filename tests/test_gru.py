@@ -196,3 +196,20 @@ def test_fixed_update_intervention():
     np.testing.assert_allclose(one.h, 0.0)
     with pytest.raises(ValueError, match=r"fixed_update must have shape \(units,\) = \(4,\)"):
         gru.forward(layer, x, fixed_update=np.ones(3))
+
+
+def test_sigmoid_is_the_logistic_function():
+    a = np.array([-50.0, -1.0, 0.0, 2.0, 50.0])
+    np.testing.assert_allclose(gru.sigmoid(a), 1.0 / (1.0 + np.exp(-a)), rtol=1e-12, atol=1e-15)
+
+
+def test_split_gates_in_keras_order_as_float64_copies():
+    a = np.arange(12, dtype=np.float32).reshape(2, 6)
+    parts = gru.split_gates(a, 2)
+    assert list(parts) == ["z", "r", "h"]
+    np.testing.assert_array_equal(parts["r"], a[:, 2:4])
+    assert parts["h"].dtype == np.float64
+    parts["z"][0, 0] = 99.0
+    assert a[0, 0] == 0.0  # a copy
+    with pytest.raises(ValueError, match="3 \\* units"):
+        gru.split_gates(a, 3)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 
 import keras
 import numpy as np
 import pytest
 
-from utils import config, models
+from utils import config, model_configs, models, splits
 from utils.models import ModelConfig
 
 
@@ -39,30 +38,6 @@ def tiny_world(tmp_path, monkeypatch):
     monkeypatch.setattr(models, "imdb_splits", lambda num_words=10_000: splits)
     monkeypatch.setattr(models, "cache_dir", lambda: tmp_path / "models")
     return splits
-
-
-def test_configs_are_valid_and_named():
-    assert "seed_gru" in models.CONFIGS
-    seed = models.CONFIGS["seed_gru"]
-    assert (seed.rnn, seed.units, seed.num_words, seed.maxlen) == ("gru", 32, 10_000, 500)
-    for name, cfg in models.CONFIGS.items():
-        assert cfg.description, f"{name} has no description"
-
-
-@pytest.mark.parametrize("kwargs, match", [
-    ({"rnn": "transformer"}, "rnn"), ({"pooling": "median"}, "pooling"),
-    ({"units": 0}, "units"), ({"dropout": 1.0}, "dropout"), ({"patience": 0}, "patience"),
-    ({"padding": "middle"}, "padding"), ({"pooling": "max", "mask": False}, "mask"),
-    ({"batch_size": 0}, "batch_size"),
-])
-def test_model_config_rejects_bad_values(kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        ModelConfig(**kwargs)
-
-
-def test_model_config_flags_must_be_bools():
-    with pytest.raises(TypeError, match="jit_compile"):
-        ModelConfig(jit_compile=1)
 
 
 def test_recipe_for_follows_padding_and_batch_size():
@@ -184,20 +159,6 @@ def test_predict_restores_the_input_order(tiny_world):
     assert models.predict(model, [], maxlen=5).shape == (0,)
 
 
-def test_config_of_names_seeds_of_the_same_model():
-    assert models.config_of("seed_gru") is models.CONFIGS["seed_gru"]
-    seeded = models.config_of("seed_gru_seed2")
-    assert seeded == dataclasses.replace(models.CONFIGS["seed_gru"], seed=2)
-    assert models.seed_names("best_candidate") == [
-        "best_candidate", "best_candidate_seed1", "best_candidate_seed2"]
-    assert [models.config_of(n).seed for n in models.seed_names("lstm")] == list(models.SEEDS)
-    for bad in ("no_such_model", "seed_gru_seedx", "no_such_seed1"):
-        with pytest.raises(ValueError, match="unknown model"):
-            models.config_of(bad)
-    with pytest.raises(ValueError, match="name"):
-        models.seed_names("seed_gru_seed1")
-
-
 def test_trained_rejects_unknown_names():
     with pytest.raises(ValueError, match="unknown model"):
         models.trained("no_such_model")
@@ -246,7 +207,7 @@ def test_best_of_chooses_on_validation(tiny_world, monkeypatch):
     weak = dataclasses.replace(TINY, max_epochs=1, learning_rate=1e-4)
     strong = dataclasses.replace(TINY, max_epochs=6, patience=3, learning_rate=0.02,
                                  embedding_dim=16, units=16)
-    monkeypatch.setattr(models, "CONFIGS", {"weak": weak, "strong": strong})
+    monkeypatch.setattr(model_configs, "CONFIGS", {"weak": weak, "strong": strong})
     scores = {name: models.trained(name, verbose=0).val_accuracy for name in ("weak", "strong")}
     best = models.best_of(["weak", "strong"])
     assert scores[best] == max(scores.values())
@@ -255,48 +216,6 @@ def test_best_of_chooses_on_validation(tiny_world, monkeypatch):
         models.best_of([])
     with pytest.raises(ValueError, match="names"):
         models.best_of("weak")
-
-
-def test_hold_out_movies_keeps_movies_whole_and_labels_balanced():
-    rng = np.random.default_rng(0)
-    movie_ids = rng.integers(0, 400, size=3_000)
-    labels = rng.integers(0, 2, size=3_000)
-    val = models.hold_out_movies(movie_ids, labels, 500, seed=3)
-    rest = np.setdiff1d(np.arange(3_000), val)
-    assert np.all(np.diff(val) > 0)
-    assert not set(movie_ids[val].tolist()) & set(movie_ids[rest].tolist())
-    assert len(val) == 500 and labels[val].sum() == 250
-    again = models.hold_out_movies(movie_ids, labels, 500, seed=3)
-    np.testing.assert_array_equal(val, again)
-    assert not np.array_equal(val, models.hold_out_movies(movie_ids, labels, 500, seed=4))
-
-
-def test_real_split_holds_out_whole_movies():
-    """The split `make test` uses (quick sizes): disjoint, balanced, no movie on both sides."""
-    from utils import data
-
-    splits = models.imdb_splits()
-    spec = models.data_spec()
-    train, val = splits["train_index"], splits["val_index"]
-    assert (len(train), len(val)) == (spec.n_train, spec.n_val)
-    assert not set(train.tolist()) & set(val.tolist())
-    movies = data.imdb_movie_ids("train")
-    assert not set(movies[train].tolist()) & set(movies[val].tolist())
-    (_, y_train), _ = data.load_imdb_text()
-    np.testing.assert_array_equal(splits["val"][1], y_train[val])
-    np.testing.assert_array_equal(splits["train"][1], y_train[train])
-    assert abs(splits["val"][1].mean() - 0.5) <= 0.01
-    # word ranks are counted on the training reviews alone
-    texts, _ = data.load_imdb_text()[0]
-    counts = collections.Counter(w for i in train for w in data.tokenize(texts[i]))
-    ranked = sorted(splits["word_index"], key=splits["word_index"].get)
-    assert [counts[w] for w in ranked[:50]] == sorted(counts.values(), reverse=True)[:50]
-    assert set(splits["word_index"]) <= set(counts)
-    first = splits["train"][0][0]
-    words = [w for w in data.tokenize(texts[train[0]])]
-    want = [splits["word_index"][w] + 3 if splits["word_index"].get(w, 10**9) + 3 < 10_000
-            else data.OOV_CHAR for w in words]
-    assert first.tolist() == [data.START_CHAR, *want]
 
 
 def test_building_a_model_does_not_import_tensorflow_text_ops():
@@ -331,3 +250,79 @@ def test_xla_models_train_in_a_fresh_process_reproducibly(tmp_path, monkeypatch)
     # Loaded here, where op determinism is on, it predicts without XLA (and without a warning).
     assert not first.model.jit_compile
     assert 0.0 <= first.accuracy("val") <= 1.0
+
+
+def test_keras_refuses_xla_while_op_determinism_is_on():
+    import subprocess
+    import sys
+
+    config.set_seed()  # turns op determinism on
+    assert models._keras_refuses_xla()
+    code = "import utils.models as m; assert not m._keras_refuses_xla()"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_trained_keeps_models_in_the_given_folder(tiny_world, tmp_path):
+    folder = tmp_path / "elsewhere"
+    first = models.trained(TINY, verbose=0, folder=folder)
+    assert first.path.parent == folder and not (tmp_path / "models").exists()
+    assert models.trained(TINY, verbose=0, folder=str(folder)).from_cache
+
+
+def _utils_copy(tmp_path):
+    import shutil
+    from pathlib import Path
+
+    folder = tmp_path / "utils"
+    shutil.copytree(Path(models.__file__).parent, folder,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    return folder
+
+
+def test_code_key_covers_what_models_imports_transitively(tmp_path):
+    folder = _utils_copy(tmp_path)
+    names = {f.name for f in models._training_modules(folder)}
+    # models imports sequences and config directly; text and fresh_process inside functions.
+    assert {"__init__.py", "models.py", "sequences.py", "config.py", "data.py", "text.py",
+            "fresh_process.py"} <= names
+    assert "plots.py" not in names and "reading.py" not in names
+    assert models._code_key(folder) == models._source_key()
+
+
+@pytest.mark.parametrize("module, function", [
+    ("sequences.py", "def make_dataset("),  # batching, used by every training run
+    ("config.py", "def set_seed("),         # seeding
+    ("models.py", "def build("),            # the architecture
+])
+def test_an_edit_to_a_training_function_changes_the_key(tmp_path, module, function):
+    folder = _utils_copy(tmp_path)
+    before = models._code_key(folder)
+    file = folder / module
+    source = file.read_text()
+    assert function in source
+    file.write_text(source.replace(function, f"{function[:-1]}_edited(", 1))
+    assert models._code_key(folder) != before
+
+
+def test_adding_a_model_or_editing_an_unrelated_module_keeps_the_key(tmp_path):
+    folder = _utils_copy(tmp_path)
+    before = models._code_key(folder)
+    file = next(f for f in models._training_modules(folder)
+                if "\nCONFIGS: dict[str, ModelConfig] = {\n" in f.read_text())
+    file.write_text(file.read_text().replace(
+        "\nCONFIGS: dict[str, ModelConfig] = {\n",
+        '\nCONFIGS: dict[str, ModelConfig] = {\n    "new": ModelConfig("new", units=7),\n', 1))
+    (folder / "plots.py").write_text((folder / "plots.py").read_text() + "\n# edited\n")
+    assert models._code_key(folder) == before
+
+
+def test_models_re_exports_the_configurations_and_the_split():
+    # Chapters use utils.models.<name> for all of them: the same objects, not copies.
+    for module in (model_configs, splits):
+        for name in module.__all__:
+            if name in models.__all__:
+                assert getattr(models, name) is getattr(module, name), name
+    assert {"CONFIGS", "ModelConfig", "config_of", "imdb_splits", "data_spec",
+            "hold_out_movies"} <= set(models.__all__)

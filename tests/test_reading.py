@@ -116,3 +116,13 @@ def test_read_with_the_update_gate_fixed(model):
     np.testing.assert_allclose(fixed.trace.z[fixed.mask], np.tile(z_mean, (free.mask.sum(), 1)))
     assert z_mean.shape == (units,)
     assert not np.allclose(fixed.final_probability, free.final_probability)
+
+
+def test_gru_layers_names_the_three_layers(model):
+    import keras
+
+    embedding, recurrent, output = reading.gru_layers(model)
+    assert (embedding.name, recurrent.name, output.name) == ("embedding", "rnn_1", "output")
+    other = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, name="dense")])
+    with pytest.raises(ValueError, match="'embedding', 'rnn_1' and 'output'"):
+        reading.gru_layers(other)

@@ -132,3 +132,21 @@ def test_lint():
     proc = subprocess.run([sys.executable, "-m", "ruff", "check", "utils", "tools", "tests",
                            "_ext", "chapters"], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_utils_index_lists_every_module():
+    """utils/__init__.py's docstring lists each module of utils/, and only those."""
+    import utils
+
+    listed = re.findall(r"^- :mod:`utils\.(\w+)`", utils.__doc__, re.M)
+    files = sorted(p.stem for p in (ROOT / "utils").glob("*.py") if p.stem != "__init__")
+    assert sorted(set(listed)) == files, (
+        f"not listed: {sorted(set(files) - set(listed))}; "
+        f"listed without a file: {sorted(set(listed) - set(files))}")
+    assert len(listed) == len(set(listed)), "a module is listed twice"
+
+
+def test_every_utils_module_has_a_test_module():
+    for path in sorted((ROOT / "utils").glob("*.py")):
+        if path.stem != "__init__":
+            assert (ROOT / "tests" / f"test_{path.stem}.py").is_file(), f"no tests: {path.name}"

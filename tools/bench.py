@@ -48,6 +48,7 @@ from pathlib import Path
 
 from utils import config, flops, models, race, setups
 from utils import throughput as tp
+from utils.tables import markdown_table
 
 SECTIONS = ("throughput", "race", "jax", "book")
 #: What the JAX comparison installs next to the pinned Keras and NumPy (tried on Python 3.11).
@@ -543,16 +544,15 @@ def render_markdown(results: dict) -> str:
                f"recipe at {results['recipe_share_of_peak']:.1%} of the peak."
                if "recipe_vs_fastest_peer" in results else ""),
             "",
-            "| lever | setting | tokens/s (min / median / max) | GFLOP/s (median) "
-            "| % of peak | padding | first step (s) |",
-            "|---|---|---|---|---|---|---|",
+            markdown_table(
+                ["lever", "setting", "tokens/s (min / median / max)", "GFLOP/s (median)",
+                 "% of peak", "padding", "first step (s)"],
+                [[r["lever"], r["setting"], _rate(r["tokens_per_second"]),
+                  r["gflops"]["median"], r["fraction_of_peak"], r["padding_fraction"],
+                  r["first_step_seconds"]] for r in t["rows"]],
+                ["{}", "{}", "{}", "{:.2f}", "{:.1%}", "{:.0%}", "{:.1f}"]),
+            "",
         ]
-        for r in t["rows"]:
-            lines.append(
-                f"| {r['lever']} | {r['setting']} | {_rate(r['tokens_per_second'])} | "
-                f"{r['gflops']['median']:.2f} | {r['fraction_of_peak']:.1%} | "
-                f"{r['padding_fraction']:.0%} | {r['first_step_seconds']:.1f} |")
-        lines.append("")
         if "recurrence" in t:
             lines += [_recurrence_text(t["recurrence"]), ""]
         if t.get("xla_gain_by_model"):
@@ -581,27 +581,28 @@ def render_markdown(results: dict) -> str:
                    **race_["recipe_over_xla_seconds"])
                if "recipe_over_xla_seconds" in race_ else ""),
             "",
-            f"| model | epochs | s to {TARGET_ACCURACY:.0%} val | best val | s to best | "
-            "s total | test |",
-            "|---|---|---|---|---|---|---|",
+            markdown_table(
+                ["model", "epochs", f"s to {TARGET_ACCURACY:.0%} val", "best val", "s to best",
+                 "s total", "test"],
+                [[r["description"], r["epochs"],
+                  ("not reached" if r["seconds_to_target"] is None
+                   else f"{r['seconds_to_target']:.0f}"),
+                  r["best_val_accuracy"], r["seconds_to_best"], r["train_seconds"],
+                  r["test_accuracy"]] for r in race_["rows"].values()],
+                ["{}", "{}", "{}", "{:.2%}", "{:.0f}", "{:.0f}", "{:.2%}"]),
+            "",
         ]
-        for r in race_["rows"].values():
-            to_target = ("not reached" if r["seconds_to_target"] is None
-                         else f"{r['seconds_to_target']:.0f}")
-            lines.append(
-                f"| {r['description']} | {r['epochs']} | {to_target} | "
-                f"{r['best_val_accuracy']:.2%} | {r['seconds_to_best']:.0f} | "
-                f"{r['train_seconds']:.0f} | {r['test_accuracy']:.2%} |")
-        lines.append("")
     jax = sections.get("jax")
     if jax:
         lines += ["## Keras backends (fresh processes, same batches)", ""]
         if "rows" in jax:
-            lines += ["| model | batches | backend | tokens/s (min / median / max) | "
-                      "first step (s) |", "|---|---|---|---|---|"]
-            lines += [f"| {r.get('model', '')} | {r['batches']} | {r['backend']} | "
-                      f"{_rate(r['tokens_per_second'])} | {r['first_step_seconds']:.1f} |"
-                      for r in jax["rows"]]
+            lines.append(markdown_table(
+                ["model", "batches", "backend", "tokens/s (min / median / max)",
+                 "first step (s)"],
+                [[r.get("model", ""), r["batches"], r["backend"],
+                  _rate(r["tokens_per_second"]), r["first_step_seconds"]]
+                 for r in jax["rows"]],
+                ["{}", "{}", "{}", "{}", "{:.1f}"]))
             best = results.get("best_model")
             if best:
                 lines += ["", f"{BEST_MODEL} under its recipe (TensorFlow, op determinism on) "

@@ -12,6 +12,8 @@ Each module is named for an idea and says in its docstring which chapter explain
 - :mod:`utils.gru`     a Keras GRU re-computed in NumPy, exposing its gates z, r and candidate
 - :mod:`utils.sequences` truncation, padding, length bucketing: the training recipe (``RECIPE``)
 - :mod:`utils.text`    raw review text to the book's ids inside a Keras model
+- :mod:`utils.model_configs` the named model configurations (``ModelConfig``, ``CONFIGS``)
+- :mod:`utils.splits`  the book's IMDB split: validation holds out whole movies
 - :mod:`utils.models`  named IMDB models, trained once and cached; the end-to-end text model
 - :mod:`utils.reading` how a trained GRU reads a review: state change, gates, running verdict
 - :mod:`utils.live`    the classifier exported for the live page's JavaScript (chapter 11)
@@ -30,6 +32,8 @@ Each module is named for an idea and says in its docstring which chapter explain
 - :mod:`utils.timeseries` the hourly weather of chapter 12: windows, baselines, forecasts
 - :mod:`utils.seq2seq` dates in many formats to ISO 8601: the encoder–decoder of chapter 13
 - :mod:`utils.data_parallel` ``MirroredStrategy`` on logical CPU devices, checked against one
+- :mod:`utils.atomic`  atomic file writes: a reader never sees half a cache or output file
+- :mod:`utils.checks`  argument checks shared by the modules (``positive_int``)
 
 ``make bench`` (the speed chapter's measurements repeated, and build times) is project tooling
 outside this package: ``tools/bench.py``.

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from utils import config
+from utils import atomic, config
 
 OFFICIAL_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
 OFFICIAL_SHA256 = "c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe"
@@ -482,17 +482,6 @@ def _read_split(folder: Path, split: str) -> Split:
     return [texts[i] for i in order], np.asarray(labels, dtype=np.int64)[order]
 
 
-def _atomic_savez(file: Path, **arrays: np.ndarray) -> None:
-    file.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{file.stem}-", suffix=".npz", dir=file.parent)
-    os.close(fd)
-    try:
-        np.savez(tmp, **arrays)
-        os.replace(tmp, file)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-
-
 def _pack_strings(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     encoded = [t.encode("utf-8") for t in texts]
     offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
@@ -510,7 +499,7 @@ def _save_text_cache(file: Path, splits: tuple[Split, ...]) -> None:
     for split, (texts, labels) in zip(SPLITS, splits):
         arrays[f"{split}_text"], arrays[f"{split}_offsets"] = _pack_strings(texts)
         arrays[f"{split}_labels"] = labels
-    _atomic_savez(file, **arrays)
+    atomic.write(file, lambda tmp: np.savez(tmp, **arrays))
 
 
 def _load_text_cache(file: Path) -> tuple[Split, Split]:
@@ -553,7 +542,7 @@ def _load_tokens(path):
         arrays.update({f"{split}_ranks": ranks, f"{split}_offsets": offsets,
                        f"{split}_labels": labels})
         splits.append((ranks, offsets, labels))
-    _atomic_savez(cache, **arrays)
+    atomic.write(cache, lambda tmp: np.savez(tmp, **arrays))
     return vocab, splits
 
 

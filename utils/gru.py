@@ -36,14 +36,30 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["GRUTrace", "GRUWeights", "forward", "forward_weights", "get_weights", "set_weights"]
+__all__ = ["GRUTrace", "GRUWeights", "forward", "forward_weights", "get_weights", "set_weights",
+           "sigmoid", "split_gates"]
 
 _GATES = ("z", "r", "h")
 
 
-def _sigmoid(a: np.ndarray) -> np.ndarray:
-    # The logistic function via tanh: exact, stable for large |a|, and fast.
+def sigmoid(a: np.ndarray) -> np.ndarray:
+    """The logistic function ``1 / (1 + exp(-a))``, elementwise, any shape.
+
+    Computed via tanh: exact, stable for large ``|a|``, and fast.
+    """
     return 0.5 * (1.0 + np.tanh(0.5 * a))
+
+
+def split_gates(a: np.ndarray, units: int) -> dict[str, np.ndarray]:
+    """Split Keras' fused GRU weights ``(..., 3 * units)`` by gate, in Keras' order z | r | h.
+
+    Returns ``{"z": ..., "r": ..., "h": ...}``, float64 copies of shape ``(..., units)``.
+    """
+    a = np.asarray(a)
+    if a.shape[-1] != 3 * units:
+        raise ValueError(f"the last axis must hold 3 * units = {3 * units}; got {a.shape}")
+    return {g: np.array(a[..., i * units:(i + 1) * units], dtype=np.float64)
+            for i, g in enumerate(_GATES)}
 
 
 def _hard_sigmoid(a: np.ndarray) -> np.ndarray:
@@ -54,7 +70,7 @@ def _hard_sigmoid(a: np.ndarray) -> np.ndarray:
 #: The activations :func:`forward` can evaluate in NumPy, by Keras' name for them.
 ACTIVATIONS = {
     "tanh": np.tanh,
-    "sigmoid": _sigmoid,
+    "sigmoid": sigmoid,
     "hard_sigmoid": _hard_sigmoid,
     "relu": lambda a: np.maximum(a, 0.0),
     "linear": lambda a: a,
@@ -169,14 +185,11 @@ def get_weights(layer) -> GRUWeights:
     else:
         in_bias, rec_bias = np.zeros(3 * units), np.zeros(3 * units)
 
-    def split(a: np.ndarray) -> dict[str, np.ndarray]:
-        return {g: a[..., i * units:(i + 1) * units].copy() for i, g in enumerate(_GATES)}
-
     return GRUWeights(
-        kernel=split(kernel),
-        recurrent=split(recurrent),
-        bias=split(in_bias),
-        recurrent_bias=split(rec_bias),
+        kernel=split_gates(kernel, units),
+        recurrent=split_gates(recurrent, units),
+        bias=split_gates(in_bias, units),
+        recurrent_bias=split_gates(rec_bias, units),
         reset_after=bool(cell.reset_after),
         activation=_activation_name(cell.activation, "activation"),
         recurrent_activation=_activation_name(cell.recurrent_activation, "recurrent_activation"),

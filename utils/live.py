@@ -40,14 +40,13 @@ import base64
 import json
 import os
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from utils import config, gru
+from utils import atomic, config, gru
 
 __all__ = [
     "JS_STANDARDIZE",
@@ -136,10 +135,11 @@ def _parts(end_to_end):
     to_ids = [la for la in vectorizer.layers if isinstance(la, text.ImdbIds)]
     if len(to_ids) != 1:
         raise ValueError("end_to_end's review_vectorizer has no ImdbIds layer")
-    if vectorize._standardize is not text.standardize_review:
+    standardize = vectorize.get_config()["standardize"]
+    if standardize is not text.standardize_review:
         raise ValueError("the live page implements utils.text.standardize_review only; this "
-                         f"model standardises with {vectorize._standardize!r}")
-    embedding, recurrent, output = reading._layers(classifier)
+                         f"model standardises with {standardize!r}")
+    embedding, recurrent, output = reading.gru_layers(classifier)
     cell = recurrent.cell
     if not (cell.reset_after and cell.use_bias and embedding.mask_zero):
         raise ValueError("the live page implements a GRU with reset_after=True and biases "
@@ -219,17 +219,9 @@ def export_live_model(
                "arrays": {name: _encode(arrays[name]) for name in _ARRAYS}}
     body = json.dumps(payload, ensure_ascii=True, separators=(",", ":"))
     path = Path(path) if path is not None else export_dir() / MODEL_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".js", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="ascii") as f:
-            f.write("// The live GRU's model, written by utils.live.export_live_model; "
-                    "read by live_gru.js.\n")
-            f.write(f"{_PREFIX}{body};\n")
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    return path
+    return atomic.write_text(
+        path, "// The live GRU's model, written by utils.live.export_live_model; "
+        f"read by live_gru.js.\n{_PREFIX}{body};\n", encoding="ascii")
 
 
 def read_live_model(path: str | os.PathLike) -> LiveModel:
@@ -270,15 +262,11 @@ def keras_ids(end_to_end, texts: Sequence[str]) -> list[np.ndarray]:
 def gru_weights(live: LiveModel) -> gru.GRUWeights:
     """The exported GRU as a :class:`utils.gru.GRUWeights`."""
     units = live.settings["units"]
-
-    def split(a: np.ndarray) -> dict[str, np.ndarray]:
-        a = a.astype(np.float64)
-        return {g: a[..., i * units:(i + 1) * units] for i, g in enumerate("zrh")}
-
     bias = live.arrays["bias"]
-    return gru.GRUWeights(kernel=split(live.arrays["kernel"]),
-                          recurrent=split(live.arrays["recurrent_kernel"]),
-                          bias=split(bias[0]), recurrent_bias=split(bias[1]), reset_after=True)
+    return gru.GRUWeights(kernel=gru.split_gates(live.arrays["kernel"], units),
+                          recurrent=gru.split_gates(live.arrays["recurrent_kernel"], units),
+                          bias=gru.split_gates(bias[0], units),
+                          recurrent_bias=gru.split_gates(bias[1], units), reset_after=True)
 
 
 def running_probability(live: LiveModel, ids) -> tuple[gru.GRUTrace, np.ndarray]:
@@ -302,4 +290,4 @@ def running_probability(live: LiveModel, ids) -> tuple[gru.GRUTrace, np.ndarray]
     trace = gru.forward_weights(gru_weights(live), table[ids][None])
     logits = trace.h[0].astype(np.float64) @ live.arrays["dense_kernel"][:, 0].astype(
         np.float64) + float(live.arrays["dense_bias"][0])
-    return trace, 0.5 * (1.0 + np.tanh(0.5 * logits))
+    return trace, gru.sigmoid(logits)

@@ -20,7 +20,7 @@ import numpy as np
 
 from utils import data, gru, sequences
 
-__all__ = ["OOV_LEGEND", "Reading", "highlight_words", "read", "word_effects"]
+__all__ = ["OOV_LEGEND", "Reading", "gru_layers", "highlight_words", "read", "word_effects"]
 
 #: The legend line under a highlighted review that has out-of-vocabulary words.
 OOV_LEGEND = "out of vocabulary: the model reads each such word as one shared unknown id"
@@ -58,7 +58,10 @@ class Reading:
         return self.probability[:, -1]
 
 
-def _layers(model):
+def gru_layers(model):
+    """The ``(embedding, gru, output)`` layers of a model of :func:`utils.models.build` with one
+    forward GRU returning its last state (``rnn="gru"``, ``layers=1``, ``pooling="last"``);
+    a ``ValueError`` for any other model."""
     import keras
 
     try:
@@ -93,7 +96,7 @@ def read(model, reviews: Sequence[Sequence[int]], maxlen: int | None = None, *,
     Returns:
         A :class:`Reading` with arrays of shape ``(n, longest review)``.
     """
-    embedding, recurrent, output = _layers(model)
+    embedding, recurrent, output = gru_layers(model)
     if isinstance(reviews, (str, bytes)) or len(reviews) == 0:
         raise ValueError("reviews must be a non-empty list of id sequences")
     if maxlen is not None:

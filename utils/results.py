@@ -12,12 +12,10 @@ from __future__ import annotations
 import json
 import math
 import numbers
-import os
 import re
-import tempfile
 from pathlib import Path
 
-from utils import config
+from utils import atomic, config
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 
@@ -57,14 +55,10 @@ def record(notebook: str, name: str, value, *, glue: bool = True):
             raise ValueError(f"{arg} must be a lower-case identifier like '01_intro'; got {text!r}")
     plain = _plain(value)
     folder = metrics_dir()
-    folder.mkdir(parents=True, exist_ok=True)
     file = folder / f"{notebook}.json"
     data = json.loads(file.read_text()) if file.is_file() else {}
     data[name] = plain
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{notebook}-", suffix=".json")
-    with os.fdopen(fd, "w") as f:
-        json.dump(data, f, indent=2, sort_keys=True)
-    os.replace(tmp, file)
+    atomic.write_text(file, json.dumps(data, indent=2, sort_keys=True))
     if glue:
         from myst_nb import glue as _glue
 

@@ -24,6 +24,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from utils.checks import positive_int
+
 #: The activations :func:`rnn_step` understands, by name (Keras' names).
 ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "tanh": np.tanh,
@@ -170,8 +172,7 @@ def scaled_orthogonal(units: int, scale: float = 1.0, seed: int = 0) -> np.ndarr
     """
     import keras
 
-    if not isinstance(units, int) or isinstance(units, bool) or units < 1:
-        raise ValueError(f"units must be a positive int; got {units!r}")
+    positive_int("units", units)
     if not np.isfinite(scale) or scale < 0:
         raise ValueError(f"scale must be a finite number >= 0; got {scale!r}")
     init = keras.initializers.Orthogonal(gain=float(scale), seed=int(seed))
@@ -209,8 +210,7 @@ def scaled_simple_rnn(
     """
     import keras
 
-    if not isinstance(features, int) or isinstance(features, bool) or features < 1:
-        raise ValueError(f"features must be a positive int; got {features!r}")
+    positive_int("features", features)
     recurrent = scaled_orthogonal(units, scale, seed)
     kernel = keras.initializers.GlorotUniform(seed=int(seed) + 1)((features, units), "float64")
     layer = keras.layers.SimpleRNN(units, activation=activation, dtype=dtype, **layer_kwargs)

@@ -25,6 +25,7 @@ import numpy as np
 from keras import ops
 
 from utils import config, sequences
+from utils.checks import positive_int
 
 __all__ = ["FORMATS", "FIELDS", "TARGET_LEN", "TARGET_FIELDS", "format_date", "field_spans",
            "date_split", "make_examples", "CharVocab", "make_dataset", "AdditiveAttention",
@@ -131,8 +132,7 @@ def make_examples(dates: Sequence[dt.date], n: int, seed: int = 0):
         ``(sources, targets, styles)``: three lists of ``n`` strings; every target is
         ``date.isoformat()``.
     """
-    if not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive int; got {n!r}")
+    positive_int("n", n)
     if len(dates) == 0:
         raise ValueError("dates must not be empty")
     rng = np.random.default_rng(seed)

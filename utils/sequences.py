@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from utils.checks import positive_int
+
 __all__ = [
     "PAD",
     "RECIPE",
@@ -42,11 +44,6 @@ PAD = 0
 
 _TRUNCATING = ("pre", "post")
 _PADDING = ("pre", "post")
-
-
-def _check_positive_int(name: str, value) -> None:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f"{name} must be a positive int; got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -80,10 +77,10 @@ class Recipe:
     predict_batch_size: int = 512
 
     def __post_init__(self):
-        _check_positive_int("batch_size", self.batch_size)
-        _check_positive_int("predict_batch_size", self.predict_batch_size)
-        _check_positive_int("pool_batches", self.pool_batches)
-        _check_positive_int("length_multiple", self.length_multiple)
+        positive_int("batch_size", self.batch_size)
+        positive_int("predict_batch_size", self.predict_batch_size)
+        positive_int("pool_batches", self.pool_batches)
+        positive_int("length_multiple", self.length_multiple)
         if self.truncating not in _TRUNCATING:
             raise ValueError(f"truncating must be 'pre' or 'post'; got {self.truncating!r}")
         for name in ("bucketing", "jit_compile"):
@@ -131,7 +128,7 @@ def truncate(
     Returns:
         A list of ``n`` int32 arrays, each of length ``min(len(s), maxlen)``.
     """
-    _check_positive_int("maxlen", maxlen)
+    positive_int("maxlen", maxlen)
     if truncating not in _TRUNCATING:
         raise ValueError(f"truncating must be 'pre' or 'post'; got {truncating!r}")
     arrays = _as_arrays(sequences)
@@ -156,7 +153,7 @@ def pad_batch(
     longest = max((len(a) for a in arrays), default=0)
     if length is None:
         length = max(longest, 1)
-    _check_positive_int("length", length)
+    positive_int("length", length)
     if longest > length:
         raise ValueError(f"a sequence has {longest} ids, more than length={length}; "
                          "truncate it first")
@@ -207,8 +204,8 @@ def length_batches(
     if lens.ndim != 1 or (lens.size and not np.issubdtype(lens.dtype, np.integer)):
         raise TypeError(f"seq_lengths must be a 1-D array of ints; got shape {lens.shape}, "
                         f"dtype {lens.dtype}")
-    _check_positive_int("batch_size", batch_size)
-    _check_positive_int("pool_batches", pool_batches)
+    positive_int("batch_size", batch_size)
+    positive_int("pool_batches", pool_batches)
     if shuffle and not isinstance(rng, np.random.Generator):
         raise TypeError("rng must be a numpy.random.Generator when shuffle=True; got "
                         f"{type(rng).__name__}")

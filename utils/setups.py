@@ -18,6 +18,7 @@ import numpy as np
 
 from utils import config
 from utils import sequences as seqs
+from utils.checks import positive_int
 from utils.throughput import (
     Throughput,
     measure_in_subprocess,
@@ -26,7 +27,6 @@ from utils.throughput import (
     sample_batches,
     seed_model,
 )
-from utils.timing import positive_int
 
 __all__ = ["BOOK", "NAIVE", "ROUNDED", "ROUND_LENGTHS_TO", "Setting", "levers",
            "measure_settings", "model_fields"]

@@ -24,6 +24,7 @@ import keras
 import tensorflow as tf
 
 from utils import data
+from utils.checks import positive_int
 
 __all__ = ["ImdbIds", "review_vectorizer", "standardize_review"]
 
@@ -67,8 +68,7 @@ class ImdbIds(keras.layers.Layer):
 
     def __init__(self, maxlen: int, truncating: str = "pre", **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(maxlen, int) or isinstance(maxlen, bool) or maxlen <= 0:
-            raise ValueError(f"maxlen must be a positive int; got {maxlen!r}")
+        maxlen = positive_int("maxlen", maxlen)
         if truncating not in ("pre", "post"):
             raise ValueError(f"truncating must be 'pre' or 'post'; got {truncating!r}")
         self.maxlen = maxlen

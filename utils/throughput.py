@@ -32,8 +32,9 @@ import numpy as np
 
 from utils import config, fresh_process
 from utils import sequences as seqs
+from utils.checks import positive_int
 from utils.flops import TRAINING_FLOPS_FACTOR, model_step_flops
-from utils.timing import Timing, positive_int, time_repeats
+from utils.timing import Timing, time_repeats
 
 __all__ = ["Batches", "Throughput", "measure_in_subprocess", "measure_training",
            "model_defaults", "sample_batches", "seed_model"]

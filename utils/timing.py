@@ -13,16 +13,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
+from utils.checks import positive_int
 
-__all__ = ["Timing", "positive_int", "time_repeats"]
-
-
-def positive_int(name: str, value) -> int:
-    """``value`` as an int, or a ``ValueError`` naming ``name`` if it is not a positive int."""
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f"{name} must be a positive int; got {value!r}")
-    return int(value)
+__all__ = ["Timing", "time_repeats"]
 
 
 
