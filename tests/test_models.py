@@ -326,3 +326,33 @@ def test_models_re_exports_the_configurations_and_the_split():
                 assert getattr(models, name) is getattr(module, name), name
     assert {"CONFIGS", "ModelConfig", "config_of", "imdb_splits", "data_spec",
             "hold_out_movies"} <= set(models.__all__)
+
+
+def test_micro_batches_make_the_same_update_as_the_whole_batch():
+    """Two halves with averaged gradients move the weights as the whole batch does."""
+    cfg = dataclasses.replace(TINY, batch_size=8, micro_batches=2, learning_rate=0.01)
+    assert models.recipe_for(cfg).batch_size == 4
+    with pytest.raises(ValueError, match="multiple"):
+        models.recipe_for(dataclasses.replace(cfg, batch_size=9))
+    with pytest.raises(ValueError, match="micro_batches"):
+        ModelConfig("x", micro_batches=0)
+    splits = _synthetic_splits()
+    x = keras.utils.pad_sequences(splits["train"][0][:8], maxlen=20, padding="post")
+    y = splits["train"][1][:8].astype("float32")
+    whole, halves = models.build(dataclasses.replace(cfg, micro_batches=1)), models.build(cfg)
+    halves.set_weights(whole.get_weights())
+    assert halves.optimizer.gradient_accumulation_steps == 2
+    whole.train_on_batch(x, y)
+    start = [w.copy() for w in halves.get_weights()]
+    halves.train_on_batch(x[:4], y[:4])
+    before = [w.copy() for w in halves.get_weights()]
+    assert all(np.array_equal(a, b) for a, b in zip(start, before))  # no step after one half
+    halves.train_on_batch(x[4:], y[4:])
+    # Every weight but the embedding table moves identically. A first Adam step is about
+    # lr * g / (|g| + eps): for embedding rows whose gradient is near zero (padding, rare
+    # words) float rounding of the sums changes it, but never by more than the step itself.
+    (emb_whole, *rest_whole), (emb_half, *rest_half) = whole.get_weights(), halves.get_weights()
+    for w_whole, w_half in zip(rest_whole, rest_half):
+        np.testing.assert_allclose(w_half, w_whole, atol=1e-6)
+    assert np.abs(emb_half - emb_whole).max() <= 1.01 * cfg.learning_rate
+    assert any(not np.array_equal(a, b) for a, b in zip(before, halves.get_weights()))

@@ -101,7 +101,9 @@ def memory(procs: Iterable[psutil.Process]) -> tuple[int, int]:
         try:
             try:
                 full = proc.memory_full_info()
-                rss, pss = rss + full.rss, pss + full.pss
+                # RSS and PSS come from two reads of /proc: a process that forks or execs
+                # between them could show a PSS above its RSS, which no page allows.
+                rss, pss = rss + full.rss, pss + min(full.pss, full.rss)
             except psutil.AccessDenied:
                 resident = proc.memory_info().rss
                 rss, pss = rss + resident, pss + resident

@@ -44,7 +44,11 @@ class ModelConfig:
 
     ``pad_to_maxlen`` pads every review to ``maxlen`` with ``padding`` (the naive pipeline of
     :doc:`/chapters/06_text_to_tensors`) instead of the recipe's length bucketing;
-    ``batch_size`` replaces the recipe's (``None`` keeps it); ``train_limit`` trains on the
+    ``batch_size`` replaces the recipe's (``None`` keeps it); ``micro_batches`` > 1 feeds each
+    batch in that many equal parts and averages their gradients before one update (Keras'
+    ``gradient_accumulation_steps``): the optimizer sees the same batches, while the
+    activations kept for back-propagation are those of one part (chapter 9's largest model
+    needs this to train within a Binder session's 2 GB); ``train_limit`` trains on the
     first reviews of the training part only. ``reset_after`` (GRU only) and ``unroll`` are
     the recurrent layer's own arguments (Keras' defaults; :doc:`/chapters/10_fast_training_on_cpu`
     measures the others; ``unroll=True`` fixes the input length to ``maxlen``).
@@ -79,6 +83,7 @@ class ModelConfig:
     pad_to_maxlen: bool = False
     padding: str = "post"
     batch_size: int | None = None
+    micro_batches: int = 1
     train_limit: int | None = None
     jit_compile: bool = False
     seed: int = config.SEED
@@ -98,7 +103,8 @@ class ModelConfig:
             raise ValueError(f"reset_after=False needs rnn='gru'; got {self.rnn!r}")
         if self.pooling != "last" and not self.mask:
             raise ValueError("pooling over time needs mask=True (padding would be pooled)")
-        for name in ("units", "num_words", "maxlen", "embedding_dim", "layers", "max_epochs"):
+        for name in ("units", "num_words", "maxlen", "embedding_dim", "layers", "max_epochs",
+                     "micro_batches"):
             positive_int(name, getattr(self, name))
         for name in ("embedding_dropout", "dropout", "recurrent_dropout", "output_dropout"):
             if not 0.0 <= getattr(self, name) < 1.0:
@@ -167,8 +173,9 @@ CONFIGS: dict[str, ModelConfig] = {
         embedding_dropout=0.5, output_dropout=0.5, learning_rate=3e-3, lr_decay=0.5,
         # Batches of 256 and a larger step, chosen on validation: three seeds reached 87.0-87.2 %
         # (a mean of 86.7 % with batches of 128 and 2e-3) in 85-104 s of training per seed
-        # (113-170 s in earlier builds), 2026-12-02.
-        batch_size=256),
+        # (113-170 s in earlier builds), 2026-12-02. Fed as two halves of 128 (micro_batches):
+        # whole batches of 256 made the kernel peak at 2.5 GB.
+        batch_size=256, micro_batches=2),
 }
 
 #: The seeds over which a model's accuracy is reported as mean ± sd (seed 0 is the model itself).

@@ -126,6 +126,11 @@ def recipe_for(cfg: ModelConfig) -> sequences.Recipe:
         recipe = dataclasses.replace(recipe, bucketing=False)
     if cfg.batch_size is not None:
         recipe = dataclasses.replace(recipe, batch_size=cfg.batch_size)
+    if cfg.micro_batches > 1:  # the optimizer averages micro_batches parts: see ModelConfig
+        if recipe.batch_size % cfg.micro_batches:
+            raise ValueError(f"batch size {recipe.batch_size} is not a multiple of "
+                             f"micro_batches={cfg.micro_batches}")
+        recipe = dataclasses.replace(recipe, batch_size=recipe.batch_size // cfg.micro_batches)
     if cfg.jit_compile:
         recipe = dataclasses.replace(recipe, jit_compile=True,
                                      length_multiple=sequences.ROUND_LENGTHS_TO)
@@ -185,7 +190,10 @@ def build(cfg: ModelConfig, steps_per_epoch: int | None = None, *,
             staircase=True)
     if jit_compile is None:
         jit_compile = recipe_for(cfg).jit_compile
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+    optimizer = keras.optimizers.Adam(
+        learning_rate, gradient_accumulation_steps=cfg.micro_batches if cfg.micro_batches > 1
+        else None)  # a learning-rate schedule counts parts, as steps_per_epoch does
+    model.compile(optimizer=optimizer,
                   loss="binary_crossentropy", metrics=["accuracy"], jit_compile=jit_compile)
     return model
 
