@@ -173,9 +173,11 @@ CONFIGS: dict[str, ModelConfig] = {
         embedding_dropout=0.5, output_dropout=0.5, learning_rate=3e-3, lr_decay=0.5,
         # Batches of 256 and a larger step, chosen on validation: three seeds reached 87.0-87.2 %
         # (a mean of 86.7 % with batches of 128 and 2e-3) in 85-104 s of training per seed
-        # (113-170 s in earlier builds), 2026-12-02. Fed as two halves of 128 (micro_batches):
-        # whole batches of 256 made the kernel peak at 2.5 GB.
-        batch_size=256, micro_batches=2),
+        # (113-170 s in earlier builds), 2026-12-02. Fed as four parts of 64 (micro_batches):
+        # with whole batches of 256 chapter 9's kernel peaked at 2.5 GB while training it;
+        # training in a fresh process added 1.1 GB at its peak in two halves of 128, 0.8 GB
+        # in four parts of 64 (2026-12-05).
+        batch_size=256, micro_batches=4),
 }
 
 #: The seeds over which a model's accuracy is reported as mean ± sd (seed 0 is the model itself).
