@@ -118,6 +118,7 @@ def test_model_fields_keep_the_layers_and_leave_the_schedule_to_the_setting():
     assert setups.model_fields(models.CONFIGS["seed_gru_xla"]) == {}  # XLA: the setting's
     # A Setting built from them is a valid, distinct measurement of the seed model's builder.
     setting = setups.Setting("best", models.recipe_for(best), model=fields)
-    assert setting.key() != setups.BOOK.key() and setting.recipe.batch_size == best.batch_size
+    assert setting.key() != setups.BOOK.key()
+    assert setting.recipe.batch_size == best.batch_size // best.micro_batches  # as fed
     with pytest.raises(TypeError, match="cfg must be a ModelConfig"):
         setups.model_fields("best_candidate")

@@ -85,6 +85,7 @@ class Setting:
 
 #: Fields of a configuration that decide how it is trained or batched, not the work of a step.
 _NOT_LAYERS = ("learning_rate", "lr_decay", "max_epochs", "patience", "batch_size",
+               "micro_batches",
                "train_limit", "pad_to_maxlen", "padding", "jit_compile", "seed")
 
 
@@ -92,7 +93,7 @@ def model_fields(cfg) -> dict:
     """The ``model`` of a :class:`Setting` that trains the layers of ``cfg`` (a
     :class:`utils.models.ModelConfig`, e.g. chapter 9's best GRU): its fields that differ from
     the seed's GRU, leaving out its schedule and batching (learning rate, epochs, batch size,
-    padding, XLA), which a setting decides itself."""
+    its parts, padding, XLA), which a setting decides itself."""
     from utils import models
 
     if not isinstance(cfg, models.ModelConfig):
