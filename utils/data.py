@@ -235,8 +235,7 @@ def rank_words(
         ``word_index`` maps each kept word to its new rank (1 = most frequent). Ties in
         frequency keep the order of :func:`imdb_word_index`.
     """
-    overall = imdb_word_index(path)
-    words = sorted(overall, key=overall.__getitem__)
+    words, _ = _load_tokens(path)  # by overall rank, as imdb_word_index numbers them
     size = len(words) + INDEX_FROM + 1
     counts = np.bincount(np.concatenate([np.asarray(s)[1:] for s in sequences]), minlength=size)
     counts[:INDEX_FROM + 1] = 0  # padding, start, OOV and the unused id 3 are not words
