@@ -48,8 +48,9 @@ data: $(STAMP)
 # and Sphinx re-reads a page only when its file changed, so an edit to utils/ would keep every
 # page as it was: tools/notebook_keys.py keys each page on the pins, its source, the utils modules
 # it imports (transitively) and the notebooks it quotes, and before the build marks each page
-# whose key changed since the last successful build (its execution record dropped, its file
-# touched): an edit to a utils module re-executes exactly the notebooks that import it. Quick
+# whose key changed since the last build that made it (its execution record dropped, its file
+# touched): an edit to a utils module re-executes exactly the notebooks that import it. After a
+# failed build, the pages it could not execute or that its log names stay marked. Quick
 # mode builds under _build/quick (its own cache, metrics and html) so it never mixes with the
 # full book.
 html: $(STAMP)
@@ -58,9 +59,17 @@ html: $(STAMP)
 	cache="$$out/_build/.jupyter_cache"; state="$$out/_build/notebook_keys.json"; \
 	if [ -L "$$cache" ]; then rm -rf "$$cache" "$$out/_build/cache"; fi; \
 	$(BIN)/python -m tools.notebook_keys stale --book "$(BOOK_DIR)" --cache "$$cache" --state "$$state"; \
-	$(BIN)/jupyter-book build "$(BOOK_DIR)" --path-output "$$out" -W -n --keep-going; \
-	$(BIN)/python -m tools.notebook_keys save --book "$(BOOK_DIR)" --state "$$state"; \
-	echo "HTML book: $$out/_build/html/index.html"
+	log="$$out/_build/build.log"; mkdir -p "$$out/_build"; status=0; \
+	$(BIN)/jupyter-book build "$(BOOK_DIR)" --path-output "$$out" -W -n --keep-going 2>&1 \
+	  | tee "$$log" || status=$$?; \
+	if [ "$$status" -eq 0 ]; then \
+	  $(BIN)/python -m tools.notebook_keys save --book "$(BOOK_DIR)" --state "$$state"; \
+	  echo "HTML book: $$out/_build/html/index.html"; \
+	else \
+	  $(BIN)/python -m tools.notebook_keys save --book "$(BOOK_DIR)" --state "$$state" \
+	    --cache "$$cache" --failed-log "$$log"; \
+	  exit "$$status"; \
+	fi
 
 book: data
 	$(MAKE) html

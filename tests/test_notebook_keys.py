@@ -111,3 +111,34 @@ def test_mark_stale_drops_execution_records_and_touches_pages(book, tmp_path_fac
     for name in ("01_uses_a", "03_uses_none"):
         cache.match_cache_file(pages[name])  # kept
         assert pages[name].stat().st_mtime == 1
+
+
+def test_the_log_of_a_failed_build_names_its_pages():
+    pages = ["chapters/index.md", "chapters/01_uses_a.ipynb", "chapters/02_uses_race.ipynb"]
+    log = ("reading sources... [ 50%] chapters/02_uses_race\n"
+           "/b/chapters/01_uses_a.ipynb:40002: WARNING: Glue key 'x' not found. [mystnb.glue]\n"
+           "/b/chapters/genindex.md: WARNING: unrelated\n")
+    assert notebook_keys.named_in_log(log, pages) == {"chapters/01_uses_a.ipynb"}
+    assert notebook_keys.named_in_log("ERROR: chapters/index failed\n", pages) == {
+        "chapters/index.md"}
+
+
+def test_after_a_failed_build_only_the_pages_that_came_out_right_are_saved(
+        book, tmp_path_factory):
+    from jupyter_cache import get_cache
+
+    cache_dir = tmp_path_factory.mktemp("cache")
+    cache = get_cache(str(cache_dir))
+    for name in ("01_uses_a", "03_uses_none"):  # 02 failed to execute: no record
+        cache.cache_notebook_file(book / "chapters" / f"{name}.ipynb", check_validity=False)
+    state = book / "_build" / "keys.json"
+    pins = book / "requirements.txt"
+    log = "/b/chapters/03_uses_none.ipynb:3: WARNING: Glue key 'x' not found.\n"
+    left = notebook_keys.save(book, state, pins, cache=cache_dir, failed_log=log)
+    assert sorted(left) == ["chapters/02_uses_race.ipynb", "chapters/03_uses_none.ipynb"]
+    assert sorted(notebook_keys.mark_stale(book, cache_dir, state, pins)) == sorted(left)
+    # a log that names no page keeps the state as it was
+    state.unlink()
+    assert len(notebook_keys.save(book, state, pins, cache=cache_dir,
+                                  failed_log="ERROR: out of disk\n")) == 4
+    assert not state.exists()

@@ -45,12 +45,16 @@ def _set_value(folder: Path, value: str) -> None:
     (folder / "utils" / "probe.py").write_text(f"VALUE = {value!r}\n")
 
 
-def _build(folder: Path) -> tuple[str, str]:
-    """`make html BOOK_DIR=folder`; return the build's log and the page's printed value."""
+def _make_html(folder: Path) -> tuple[int, str]:
     proc = subprocess.run(["make", "--no-print-directory", "html", f"BOOK_DIR={folder}"],
                           cwd=ROOT, capture_output=True, text=True, timeout=240)
-    log = proc.stdout + proc.stderr
-    assert proc.returncode == 0, f"make html failed:\n{log[-4000:]}"
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def _build(folder: Path) -> tuple[str, str]:
+    """`make html BOOK_DIR=folder`; return the build's log and the page's printed value."""
+    status, log = _make_html(folder)
+    assert status == 0, f"make html failed:\n{log[-4000:]}"
     out = folder / "_build" / "quick" if config.is_quick() else folder
     page = (out / "_build" / "html" / "probe.html").read_text()
     printed = PRINTED.findall(page)
@@ -63,12 +67,15 @@ def _executed(log: str) -> list[str]:
     return sorted(set(re.findall(r"(\w+)\.ipynb: Executing notebook", log)))
 
 
-@pytest.mark.timeout(300)
-def test_an_edit_to_utils_re_executes_the_notebooks_that_import_it(tmp_path):
-    stamp = subprocess.run(["make", "-q", ".venv/.installed"], cwd=ROOT)
-    if stamp.returncode != 0:
+def _require_setup() -> None:
+    if subprocess.run(["make", "-q", ".venv/.installed"], cwd=ROOT).returncode != 0:
         pytest.fail("the virtual environment is out of date: run `make setup` first",
                     pytrace=False)
+
+
+@pytest.mark.timeout(300)
+def test_an_edit_to_utils_re_executes_the_notebooks_that_import_it(tmp_path):
+    _require_setup()
     _scratch_book(tmp_path)
     _set_value(tmp_path, "first")
     log, value = _build(tmp_path)
@@ -84,3 +91,17 @@ def test_an_edit_to_utils_re_executes_the_notebooks_that_import_it(tmp_path):
     log, value = _build(tmp_path)  # nothing changed: nothing is read or executed again
     assert value == "second"
     assert _executed(log) == [] and "no targets are out of date" in log, log[-3000:]
+
+
+@pytest.mark.timeout(300)
+def test_after_a_failed_build_only_the_failed_page_executes_again(tmp_path):
+    _require_setup()
+    _scratch_book(tmp_path)
+    (tmp_path / "utils" / "probe.py").write_text("raise RuntimeError('broken probe')\n")
+    status, log = _make_html(tmp_path)  # the first build: "other" executes, "probe" fails
+    assert status != 0, log[-3000:]
+    assert "1 page to read and execute again next time (probe)" in log, log[-3000:]
+    _set_value(tmp_path, "mended")
+    log, value = _build(tmp_path)
+    assert _executed(log) == ["probe"], log[-3000:]
+    assert value == "mended"

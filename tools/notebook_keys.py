@@ -16,9 +16,15 @@ Two commands (``make html`` runs them around ``jupyter-book build``)::
     python -m tools.notebook_keys stale --book DIR --cache CACHE --state FILE [--pins FILE]
     python -m tools.notebook_keys save  --book DIR --state FILE [--pins FILE]
 
+    python -m tools.notebook_keys save  --book DIR --state FILE --cache CACHE --failed-log LOG
+
 ``stale`` marks what changed since ``FILE`` was saved (everything if there is no ``FILE``) and
-prints one line; ``save`` records the current keys once the build has succeeded, so a failed build
-leaves its pages marked stale for the next one.
+prints one line; ``save`` records the current keys after the build. After a failed build
+(``--failed-log``: its log) it records only the pages that came out right: a notebook with an
+execution record of its current cells, a markdown page, neither named in a warning or error line
+of the log. The others are left out of ``FILE``, so the next build reads (and executes) exactly
+them again: Sphinx keeps a page it read during a failed build, with its warnings, and would not
+read it again by itself. A log that names no page keeps ``FILE`` as it was.
 """
 
 from __future__ import annotations
@@ -181,10 +187,50 @@ def mark_stale(book: Path, cache: Path, state: Path,
     return stale
 
 
-def save(book: Path, state: Path, pins: Path = Path("requirements.txt")) -> None:
-    """Record the current keys in ``state`` (after a successful build)."""
+def named_in_log(log: str, pages: Sequence[str]) -> set[str]:
+    """The pages (paths relative to the book, e.g. ``"chapters/08_x.ipynb"``) that a warning or
+    error line of a build's ``log`` names, by path with or without its suffix."""
+    lines = [line for line in log.splitlines() if re.search(r"WARNING|ERROR|Error", line)]
+    named = set()
+    for rel in pages:
+        doc = re.escape(rel.rsplit(".", 1)[0])
+        pattern = re.compile(rf"(?:^|[\s/\"'])(?:{doc})(?:\.ipynb|\.md)?(?=[\s:\"',]|$)")
+        if any(pattern.search(line) for line in lines):
+            named.add(rel)
+    return named
+
+
+def save(book: Path, state: Path, pins: Path = Path("requirements.txt"), *,
+         cache: Path | None = None, failed_log: str | None = None) -> list[str]:
+    """Record the current keys in ``state``. After a failed build (``failed_log``: its log, and
+    ``cache``: the jupyter-cache), only those of the pages that came out right (see the module
+    docstring); the others are dropped from ``state``. Returns the pages left to build again."""
+    book = Path(book).resolve()
+    keys = page_keys(book, pins)
+    left: list[str] = []
+    if failed_log is not None:
+        import nbformat
+        from jupyter_cache import get_cache
+
+        named = named_in_log(failed_log, list(keys))
+        if not named:  # a failure of no page in particular: keep the last build's keys
+            saved = json.loads(state.read_text()) if state.is_file() else {}
+            return [rel for rel, key in keys.items() if saved.get(rel) != key]
+        records = get_cache(str(cache)) if cache is not None and Path(cache).is_dir() else None
+        for rel in keys:
+            executed = not rel.endswith(".ipynb")
+            if not executed and records is not None:
+                try:
+                    records.match_cache_notebook(nbformat.read(book / rel, as_version=4))
+                    executed = True
+                except KeyError:
+                    pass
+            if rel in named or not executed:
+                left.append(rel)
+        keys = {rel: key for rel, key in keys.items() if rel not in left}
     state.parent.mkdir(parents=True, exist_ok=True)
-    state.write_text(json.dumps(page_keys(book, pins), indent=1, sort_keys=True) + "\n")
+    state.write_text(json.dumps(keys, indent=1, sort_keys=True) + "\n")
+    return left
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -193,14 +239,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     stale = sub.add_parser("stale", help="mark the pages whose key changed")
     stale.add_argument("--cache", type=Path, required=True)
-    saving = sub.add_parser("save", help="record the keys of a successful build")
+    saving = sub.add_parser("save", help="record the keys of the pages the build made")
+    saving.add_argument("--cache", type=Path, help="the jupyter-cache (with --failed-log)")
+    saving.add_argument("--failed-log", type=Path, help="the log of a build that failed")
     for p in (stale, saving):
         p.add_argument("--book", type=Path, default=Path("."))
         p.add_argument("--state", type=Path, required=True)
         p.add_argument("--pins", type=Path, default=Path("requirements.txt"))
     args = parser.parse_args(argv)
     if args.command == "save":
-        save(args.book, args.state, args.pins)
+        log = args.failed_log.read_text(errors="replace") if args.failed_log else None
+        left = save(args.book, args.state, args.pins, cache=args.cache, failed_log=log)
+        if log is not None:
+            names = f" ({', '.join(Path(m).stem for m in left)})" if left else ""
+            print(f"notebook keys: the build failed; {len(left)} "
+                  f"page{'' if len(left) == 1 else 's'} to read and execute again next time"
+                  + names)
         return 0
     marked = mark_stale(args.book, args.cache, args.state, args.pins)
     total = len(page_files(Path(args.book).resolve()))
