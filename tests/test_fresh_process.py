@@ -20,13 +20,18 @@ def _echo(spec: dict) -> dict:
             "env": os.environ.get("GRU_BOOK_TEST_ENV")}
 
 
-def test_run_round_trip_in_a_new_process():
+def test_run_round_trip_in_a_new_process(monkeypatch):
+    from utils import config
+
+    released = []
+    monkeypatch.setattr(config, "release_memory", lambda: released.append(True))
     out = fresh_process.run(
         "tests.test_fresh_process", {"value": [1, "a"]},
         files={"data": lambda path: np.savez(path, a=np.arange(5))},
         env={"GRU_BOOK_TEST_ENV": "set"}, timeout=120)
     assert out["spec"] == [1, "a"] and out["total"] == 10 and out["env"] == "set"
     assert out["pid"] != os.getpid()
+    assert released, "the caller's freed memory goes back before the second process starts"
 
 
 def test_run_reports_a_failing_process():

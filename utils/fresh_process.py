@@ -68,6 +68,9 @@ def run(
         spec_file.write_text(json.dumps(spec))
         child_env = {**os.environ, "PYTHONPATH": root, "TF_CPP_MIN_LOG_LEVEL": "2",
                      **(env or {})}
+        # What this process has freed goes back to the system before a second one starts: the
+        # two together must fit a reader's memory (chapter 10's kernel held ~500 MB it had freed).
+        config.release_memory()
         proc = subprocess.run(
             [str(python or sys.executable), "-m", module, str(spec_file)],
             capture_output=True, text=True, env=child_env, timeout=timeout, cwd=root,
