@@ -148,17 +148,24 @@ def _utils_modules() -> dict[str, Path]:
 
 
 def test_utils_index_lists_every_module():
-    """utils/__init__.py's docstring lists each module of utils/ (those of its subpackages
-    too, indented under the subpackage), and only those."""
-    import utils
+    """The docstring of utils/__init__.py lists each module and subpackage of utils/, and only
+    those; a subpackage's own ``__init__.py`` lists its modules (``utils.speed.race``)."""
+    import importlib
 
-    listed = re.findall(r"^\s*- :mod:`utils\.([\w.]+)`", utils.__doc__, re.M)
-    files = sorted(_utils_modules())
-    assert "speed.race" in files, "the index covers the subpackages' modules"
-    assert sorted(set(listed)) == files, (
-        f"not listed: {sorted(set(files) - set(listed))}; "
-        f"listed without a file: {sorted(set(listed) - set(files))}")
-    assert len(listed) == len(set(listed)), "a module is listed twice"
+    modules = _utils_modules()
+    packages = [""] + [name for name, path in modules.items() if path.name == "__init__.py"]
+    assert "speed" in packages, "the check covers the subpackages"
+    for package in packages:
+        dotted = "utils" + (f".{package}" if package else "")
+        doc = importlib.import_module(dotted).__doc__
+        listed = re.findall(rf"^- :mod:`{re.escape(dotted)}\.(\w+)`", doc, re.M)
+        prefix = f"{package}." if package else ""
+        files = sorted(name[len(prefix):] for name in modules
+                       if name.startswith(prefix) and "." not in name[len(prefix):])
+        assert sorted(set(listed)) == files, (
+            f"{dotted}: not listed: {sorted(set(files) - set(listed))}; "
+            f"listed without a file: {sorted(set(listed) - set(files))}")
+        assert len(listed) == len(set(listed)), f"{dotted}: a module is listed twice"
 
 
 def test_every_utils_module_has_a_test_module():
@@ -167,4 +174,5 @@ def test_every_utils_module_has_a_test_module():
         if path.name != "__init__.py":
             *package, stem = name.split(".")
             test = ROOT.joinpath("tests", *package, f"test_{stem}.py")
-            assert test.is_file(), f"no tests: {path.relative_to(ROOT)} (expected {test.name})"
+            assert test.is_file(), \
+                f"no tests: {path.relative_to(ROOT)} (expected {test.relative_to(ROOT)})"

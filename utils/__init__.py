@@ -28,14 +28,9 @@ Each module is named for an idea and says in its docstring which chapter explain
 - :mod:`utils.seq2seq` dates in many formats to ISO 8601: the encoder–decoder of chapter 13
 - :mod:`utils.atomic`  atomic file writes: a reader never sees half a cache or output file
 - :mod:`utils.checks`  argument checks shared by the modules (``positive_int``)
-- :mod:`utils.speed`   the speed chapter's code (chapter 10 and ``make bench`` import it):
-
-  - :mod:`utils.speed.timing` timing with repeats: min / median / max of the same work
-  - :mod:`utils.speed.flops` FLOPs of a recurrent step from its equations; the matmul peak
-  - :mod:`utils.speed.throughput` tokens per second of training, here or in a fresh process
-  - :mod:`utils.speed.setups` the chapter's settings (seed's set-up, recipe, levers), measured alike
-  - :mod:`utils.speed.race` time to a common validation accuracy, for models of ``utils.models``
-  - :mod:`utils.speed.data_parallel` ``MirroredStrategy`` on logical CPUs, checked against one
+- :mod:`utils.speed`   the speed chapter's code, which only chapter 10 and ``make bench`` import:
+  timing, FLOPs, throughput, the chapter's settings, time to accuracy, data parallelism (its
+  own docstring lists its modules)
 
 ``make bench`` (the speed chapter's measurements repeated, and build times) is project tooling
 outside this package: ``tools/bench.py``.
