@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from tools import bench
-from utils import models, setups
+from utils import models
+from utils.speed import setups
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,7 +30,7 @@ def test_machine_describes_where_and_when():
 
 def test_copy_for_build_copies_the_sources_only(tmp_path):
     copied = bench.copy_for_build(ROOT, tmp_path / "copy")
-    assert "utils/throughput.py" in copied and "_toc.yml" in copied and "Makefile" in copied
+    assert "utils/speed/throughput.py" in copied and "_toc.yml" in copied and "Makefile" in copied
     assert not any(p.startswith((".venv/", "_build/", ".git/")) for p in copied)
     src, dst = ROOT / "Makefile", tmp_path / "copy" / "Makefile"
     assert dst.read_bytes() == src.read_bytes()
@@ -227,8 +228,8 @@ def test_recipe_against_peers_takes_the_fastest_other_row_of_the_run():
 
 
 def test_recurrence_bound_follows_from_the_measured_rate(monkeypatch):
-    from utils import flops
-    from utils.timing import Timing
+    from utils.speed import flops
+    from utils.speed.timing import Timing
 
     # Recurrent products at 10 GFLOP/s against a peak of 100 (10 %).
     def fake_rate(batch, units, *, repeats):

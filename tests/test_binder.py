@@ -71,7 +71,8 @@ def test_every_root_is_a_runtime_pin():
 
 def _imported_modules() -> dict[str, str]:
     """{top-level module: a file importing it} over utils/ and the notebooks' code cells."""
-    sources = [(p.name, p.read_text()) for p in sorted((ROOT / "utils").glob("*.py"))]
+    sources = [(str(p.relative_to(ROOT)), p.read_text())
+               for p in sorted((ROOT / "utils").rglob("*.py"))]
     for nb in sorted((ROOT / "chapters").glob("*.ipynb")):
         for cell in json.loads(nb.read_text())["cells"]:
             if cell["cell_type"] == "code":

@@ -134,19 +134,45 @@ def test_lint():
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def test_utils_index_lists_every_module():
-    """utils/__init__.py's docstring lists each module of utils/, and only those."""
-    import utils
+def _utils_modules() -> dict[str, Path]:
+    """{dotted name under utils (``data``, ``speed``, ``speed.race``): its file}, subpackages
+    included (a subpackage by its ``__init__.py``); not ``utils/__init__.py`` itself."""
+    modules = {}
+    for path in sorted((ROOT / "utils").rglob("*.py")):
+        parts = path.relative_to(ROOT / "utils").with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        if parts:
+            modules[".".join(parts)] = path
+    return modules
 
-    listed = re.findall(r"^- :mod:`utils\.(\w+)`", utils.__doc__, re.M)
-    files = sorted(p.stem for p in (ROOT / "utils").glob("*.py") if p.stem != "__init__")
-    assert sorted(set(listed)) == files, (
-        f"not listed: {sorted(set(files) - set(listed))}; "
-        f"listed without a file: {sorted(set(listed) - set(files))}")
-    assert len(listed) == len(set(listed)), "a module is listed twice"
+
+def test_utils_index_lists_every_module():
+    """The docstring of utils/__init__.py lists each module and subpackage of utils/, and only
+    those; a subpackage's own ``__init__.py`` lists its modules (``utils.speed.race``)."""
+    import importlib
+
+    modules = _utils_modules()
+    packages = [""] + [name for name, path in modules.items() if path.name == "__init__.py"]
+    assert "speed" in packages, "the check covers the subpackages"
+    for package in packages:
+        dotted = "utils" + (f".{package}" if package else "")
+        doc = importlib.import_module(dotted).__doc__
+        listed = re.findall(rf"^- :mod:`{re.escape(dotted)}\.(\w+)`", doc, re.M)
+        prefix = f"{package}." if package else ""
+        files = sorted(name[len(prefix):] for name in modules
+                       if name.startswith(prefix) and "." not in name[len(prefix):])
+        assert sorted(set(listed)) == files, (
+            f"{dotted}: not listed: {sorted(set(files) - set(listed))}; "
+            f"listed without a file: {sorted(set(listed) - set(files))}")
+        assert len(listed) == len(set(listed)), f"{dotted}: a module is listed twice"
 
 
 def test_every_utils_module_has_a_test_module():
-    for path in sorted((ROOT / "utils").glob("*.py")):
-        if path.stem != "__init__":
-            assert (ROOT / "tests" / f"test_{path.stem}.py").is_file(), f"no tests: {path.name}"
+    """utils/x.py is tested in tests/test_x.py, utils/speed/x.py in tests/speed/test_x.py."""
+    for name, path in _utils_modules().items():
+        if path.name != "__init__.py":
+            *package, stem = name.split(".")
+            test = ROOT.joinpath("tests", *package, f"test_{stem}.py")
+            assert test.is_file(), \
+                f"no tests: {path.relative_to(ROOT)} (expected {test.relative_to(ROOT)})"

@@ -1,17 +1,18 @@
 """``make bench``: the measurements of the speed chapter, fixed, seeded and repeated.
 
 Explained in :doc:`/chapters/10_fast_training_on_cpu`, whose measuring code this reuses
-(:mod:`utils.throughput`, :mod:`utils.setups`, :mod:`utils.flops`, :mod:`utils.race`). Run
-``python -m tools.bench --help`` for the options. Sections:
+(:mod:`utils.speed`: :mod:`~utils.speed.throughput`, :mod:`~utils.speed.setups`,
+:mod:`~utils.speed.flops`, :mod:`~utils.speed.race`). Run ``python -m tools.bench --help`` for
+the options. Sections:
 
 ``throughput``
-    the float32 matrix-product peak, then every lever of :func:`utils.setups.levers` with
+    the float32 matrix-product peak, then every lever of :func:`utils.speed.setups.levers` with
     ``--repeats`` timed passes each (min/median/max), on ``--reviews`` reviews per setting;
     the recurrent products alone (:func:`recurrence_bound`) and XLA's gain by model
     (:func:`xla_by_model`).
 ``race``
-    time to accuracy (:mod:`utils.race`): the seed's GRU under the seed's set-up and under the
-    book's recipe (same stopping rule), the keras-io BiLSTM for its two epochs and chapter 9's
+    time to accuracy (:mod:`utils.speed.race`): the seed's GRU under the seed's set-up and under
+    the book's recipe (same stopping rule), the keras-io BiLSTM for its two epochs and chapter 9's
     best GRU, each trained by :func:`utils.models.trained` (or taken from its cache) on the
     book's split; test accuracy on the whole test split.
 ``jax``
@@ -46,8 +47,9 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from utils import config, flops, models, race, setups
-from utils import throughput as tp
+from utils import config, models
+from utils.speed import flops, race, setups
+from utils.speed import throughput as tp
 from utils.tables import markdown_table
 
 SECTIONS = ("throughput", "race", "jax", "book")
@@ -159,7 +161,7 @@ def bench_throughput(*, repeats: int, n_reviews: int) -> dict:
 #: The lever of :func:`xla_by_model` (other models than the seed's GRU: not the recipe's peers).
 XLA_BY_MODEL = "XLA by model"
 #: Chapter 9's best GRU, as :func:`xla_by_model` and the backends section name it (its layers,
-#: :func:`utils.setups.model_fields`, on its own recipe's batches).
+#: :func:`utils.speed.setups.model_fields`, on its own recipe's batches).
 BEST_MODEL = "chapter 9's best GRU"
 #: The backends section's rows of the book's recipe, one per model.
 RECIPE_BATCHES = "bucketed (book's recipe)"
@@ -170,7 +172,7 @@ def xla_by_model() -> list[setups.Setting]:
     GRU): the seed's GRU returning its final state, the same GRU returning every step's output
     averaged over time, and chapter 9's best GRU's layers (bidirectional GRU(64), max and mean
     pooling over time, dropout), each on the recipe's batches rounded up to
-    :data:`utils.setups.ROUND_LENGTHS_TO`, without and with XLA, in a fresh process."""
+    :data:`utils.speed.setups.ROUND_LENGTHS_TO`, without and with XLA, in a fresh process."""
     variants = {
         "seed's GRU, final state": {},
         "seed's GRU, mean over time": {"pooling": "mean"},
@@ -193,7 +195,7 @@ def xla_gains(rows: list[dict]) -> dict[str, float]:
 
 def recurrence_bound(peak_gflops: float, *, repeats: int, target: float = 0.2) -> dict:
     """What the step-after-step part of the seed GRU's training reaches alone, at the recipe's
-    batch size (:func:`utils.flops.recurrence_rate`), and what it implies for ``target``, a
+    batch size (:func:`utils.speed.flops.recurrence_rate`), and what it implies for ``target``, a
     share of the peak for the whole training step: the rest of the step (input products, gates,
     mask, their gradients) would have to run at ``rest_needed_for_target`` of the peak (more
     than 1: out of reach, ``None``: unreachable whatever the rest does)."""
@@ -330,9 +332,9 @@ def bench_jax(*, repeats: int, n_reviews: int) -> dict:
 
     The seed's GRU on three batch sets: padded to 500 (one shape: what XLA likes), the book's
     bucketed batches (a new shape per length: XLA and JAX compile each, during the warm-up of
-    :func:`utils.throughput.measure_training`), and bucketed batches with lengths rounded up to
-    a multiple of :data:`utils.setups.ROUND_LENGTHS_TO` (a few shapes). Then chapter 9's best
-    GRU (:data:`BEST_MODEL`) on its own recipe's bucketed batches (batches of
+    :func:`utils.speed.throughput.measure_training`), and bucketed batches with lengths rounded
+    up to a multiple of :data:`utils.speed.setups.ROUND_LENGTHS_TO` (a few shapes). Then chapter
+    9's best GRU (:data:`BEST_MODEL`) on its own recipe's bucketed batches (batches of
     ``CONFIGS["best_candidate"].batch_size``) and on the same rounded up.
     """
     from utils import sequences as seqs

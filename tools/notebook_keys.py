@@ -8,8 +8,8 @@ data`` and what ``utils/data.py`` imports in turn, ``utils/__init__.py`` always)
 the notebooks it quotes through cross-document glue (``{glue:text}`06_text_to_tensors.ipynb:x```).
 A page whose key differs from the last successful build's is stale: its execution record is
 removed from the jupyter-cache (so the notebook executes again) and its file's modification time
-is set to now (so Sphinx reads it again). An edit to ``utils/race.py`` thus re-executes only the
-notebooks that import it, and the pages that quote them.
+is set to now (so Sphinx reads it again). An edit to ``utils/speed/race.py`` thus re-executes
+only the notebooks that import it (chapter 10), and the pages that quote them.
 
 Two commands (``make html`` runs them around ``jupyter-book build``)::
 

@@ -22,18 +22,15 @@ Each module is named for an idea and says in its docstring which chapter explain
 - :mod:`utils.claims`  the prose's quantitative sentences checked: one short line per claim
 - :mod:`utils.baselines` NB-weighted bag of n-grams (log-count ratio), the strongest cheap baseline
 - :mod:`utils.compare` McNemar's paired test: is model A better than B on the same examples?
-- :mod:`utils.timing`  timing with repeats: min / median / max of the same work
-- :mod:`utils.flops`   FLOPs of a recurrent step from its equations; the matmul peak
-- :mod:`utils.throughput` tokens per second of training, here or in a fresh process
-- :mod:`utils.setups`  the speed chapter's settings (seed's set-up, recipe, levers), measured alike
-- :mod:`utils.race`    time to a common validation accuracy, for models of ``utils.models``
 - :mod:`utils.fresh_process` a measurement in a new interpreter (what TensorFlow fixes at start)
 - :mod:`utils.cudnn`   whether a GRU/LSTM layer and a batch's mask would get the cuDNN kernel
 - :mod:`utils.timeseries` the hourly weather of chapter 12: windows, baselines, forecasts
 - :mod:`utils.seq2seq` dates in many formats to ISO 8601: the encoder–decoder of chapter 13
-- :mod:`utils.data_parallel` ``MirroredStrategy`` on logical CPU devices, checked against one
 - :mod:`utils.atomic`  atomic file writes: a reader never sees half a cache or output file
 - :mod:`utils.checks`  argument checks shared by the modules (``positive_int``)
+- :mod:`utils.speed`   the speed chapter's code, which only chapter 10 and ``make bench`` import:
+  timing, FLOPs, throughput, the chapter's settings, time to accuracy, data parallelism (its
+  own docstring lists its modules)
 
 ``make bench`` (the speed chapter's measurements repeated, and build times) is project tooling
 outside this package: ``tools/bench.py``.

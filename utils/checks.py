@@ -4,7 +4,7 @@ Not a chapter's subject: the sizes it checks (plain ints, no shapes) are those o
 :doc:`/chapters/06_text_to_tensors` (lengths and batch sizes, :mod:`utils.sequences`),
 :doc:`/chapters/07_gru_sentiment_classifier` (a model's units and vocabulary,
 :mod:`utils.model_configs`) and :doc:`/chapters/10_fast_training_on_cpu` (repeats,
-:mod:`utils.timing`); :func:`positive_int` turns a bad one into a ``ValueError`` naming the
+:mod:`utils.speed.timing`); :func:`positive_int` turns a bad one into a ``ValueError`` naming the
 argument, as CONTRIBUTING asks.
 """
 

@@ -8,8 +8,9 @@ in a new interpreter: :func:`run` writes a JSON spec (and any data files) to a t
 folder, starts ``python -m <module> SPEC.json`` and reads back the JSON the worker printed;
 the worker module ends with ``sys.exit(serve(worker))``.
 
-Used by :func:`utils.throughput.measure_in_subprocess` and
-:func:`utils.data_parallel.mirrored_check`.
+Used by :mod:`utils.models` (training that needs XLA where Keras refuses it), which is why it
+is not in :mod:`utils.speed`, and by :func:`utils.speed.throughput.measure_in_subprocess` and
+:func:`utils.speed.data_parallel.mirrored_check`.
 """
 
 from __future__ import annotations

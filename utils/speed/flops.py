@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from utils.checks import positive_int
-from utils.timing import Timing, time_repeats
+from utils.speed.timing import Timing, time_repeats
 
 __all__ = ["TRAINING_FLOPS_FACTOR", "Peak", "RecurrenceRate", "matmul_peak", "model_step_flops",
            "recurrence_rate", "recurrent_share", "step_flops"]

@@ -1,4 +1,4 @@
-"""Tests of utils.setups: the chapter's settings and measuring each distinct one once."""
+"""Tests of utils.speed.setups: the chapter's settings and measuring each distinct one once."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from utils import sequences as seqs
-from utils import setups
+from utils.speed import setups
 
 
 def _reviews(n=400, seed=0):

@@ -2,7 +2,7 @@
 
 A shared machine is noisy, so every measurement of the book is repeated and reported as
 min / median / max (:class:`Timing`); the chapters quote the median and give the spread. Used
-by :mod:`utils.flops` (the matrix-product peak) and :mod:`utils.throughput`.
+by :mod:`utils.speed.flops` (the matrix-product peak) and :mod:`utils.speed.throughput`.
 """
 
 from __future__ import annotations

@@ -62,7 +62,7 @@ def mirrored_check(batches, *, replicas: int = 2, model: str = "seed_gru",
     ``replicas`` logical CPU devices (in a fresh process), from the same initial weights.
 
     Args:
-        batches: a :class:`utils.throughput.Batches`, int ids ``(batch, time)`` and labels;
+        batches: a :class:`utils.speed.throughput.Batches`, int ids ``(batch, time)`` and labels;
             one training step per batch, in order (padded at the end to the longest batch,
             which the model's mask hides). The batches must all have one size, a multiple of
             ``replicas``, so that every replica gets as many reviews (Keras averages each
@@ -75,10 +75,10 @@ def mirrored_check(batches, *, replicas: int = 2, model: str = "seed_gru",
         A :class:`ParallelCheck`.
     """
     from utils import fresh_process, models
-    from utils.throughput import Batches
+    from utils.speed.throughput import Batches
 
     if not isinstance(batches, Batches):
-        raise TypeError(f"batches must be a utils.throughput.Batches; got "
+        raise TypeError(f"batches must be a utils.speed.throughput.Batches; got "
                         f"{type(batches).__name__}")
     if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 2:
         raise ValueError(f"replicas must be an int of at least 2; got {replicas!r}")
@@ -90,7 +90,7 @@ def mirrored_check(batches, *, replicas: int = 2, model: str = "seed_gru",
                          f"(sample_batches(..., full_only=True)); got sizes {sizes}")
     spec = {"replicas": replicas, "model": model}
     start = time.perf_counter()
-    out = fresh_process.run("utils.data_parallel", spec, files={"batches": batches.save},
+    out = fresh_process.run("utils.speed.data_parallel", spec, files={"batches": batches.save},
                             timeout=timeout)
     return ParallelCheck(out["replicas"], tuple(out["devices"]),
                          tuple(out["replica_batch_sizes"]), tuple(out["loss_one_device"]),
@@ -110,7 +110,7 @@ def _worker(spec: dict) -> dict:
     import numpy as np
 
     from utils import models
-    from utils.throughput import Batches
+    from utils.speed.throughput import Batches
 
     batches = Batches.load(spec["batches"])
     cfg = models.CONFIGS[spec["model"]]

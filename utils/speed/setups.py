@@ -4,7 +4,7 @@ A :class:`Setting` is one way of training the seed's GRU, as far as speed goes (
 truncation, padding, model arguments, thread pools, op determinism). :data:`NAIVE` is the seed's
 set-up and :data:`BOOK` the book's recipe; :func:`levers` lists the settings each lever of
 :doc:`/chapters/10_fast_training_on_cpu` compares, and :func:`measure_settings` measures them
-with :mod:`utils.throughput` (each distinct setting once), so that the chapter and ``make
+with :mod:`utils.speed.throughput` (each distinct setting once), so that the chapter and ``make
 bench`` measure the same things.
 """
 
@@ -19,7 +19,7 @@ import numpy as np
 from utils import config
 from utils import sequences as seqs
 from utils.checks import positive_int
-from utils.throughput import (
+from utils.speed.throughput import (
     Throughput,
     measure_in_subprocess,
     measure_training,

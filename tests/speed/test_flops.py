@@ -1,4 +1,4 @@
-"""Tests of utils.flops: FLOP counts from the equations and the matrix-product peak."""
+"""Tests of utils.speed.flops: FLOP counts from the equations and the matrix-product peak."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from utils import flops
-from utils import throughput as tp
+from utils.speed import flops
+from utils.speed import throughput as tp
 
 
 def test_step_flops_of_the_seed_gru_by_hand():

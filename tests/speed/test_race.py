@@ -1,4 +1,4 @@
-"""Tests of utils.race on runs with scripted histories (no training)."""
+"""Tests of utils.speed.race on runs with scripted histories (no training)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
-from utils import race
+from utils.speed import race
 
 
 def _run(val, seconds):

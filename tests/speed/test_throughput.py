@@ -1,13 +1,13 @@
-"""Tests of utils.throughput: batch sampling, measuring here and in a fresh process."""
+"""Tests of utils.speed.throughput: batch sampling, measuring here and in a fresh process."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from utils import flops, timing
 from utils import sequences as seqs
-from utils import throughput as tp
+from utils.speed import flops, timing
+from utils.speed import throughput as tp
 
 
 def _reviews(n=400, seed=0):

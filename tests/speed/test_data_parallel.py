@@ -1,13 +1,13 @@
-"""Tests of utils.data_parallel: MirroredStrategy over two logical CPUs equals one device."""
+"""Tests of utils.speed.data_parallel: MirroredStrategy over two logical CPUs equals one device."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from utils import data_parallel as dp
 from utils import sequences as seqs
-from utils import throughput as tp
+from utils.speed import data_parallel as dp
+from utils.speed import throughput as tp
 
 
 def _batches(batch_size=16, n_batches=2, seed=0):

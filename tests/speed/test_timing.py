@@ -1,4 +1,4 @@
-"""Tests of utils.timing: repeated timings and their summaries."""
+"""Tests of utils.speed.timing: repeated timings and their summaries."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from utils import timing
+from utils.speed import timing
 
 
 def test_timing_summary():

@@ -3,14 +3,14 @@
 Explained in :doc:`/chapters/10_fast_training_on_cpu`; ``make bench`` (:mod:`tools.bench`) runs
 the same functions with more repeats. :func:`sample_batches` draws batches from one epoch
 exactly as a :class:`utils.sequences.Recipe` would form them; :func:`measure_training` times
-training steps on them (after a warm-up, with repeats, :mod:`utils.timing`) and returns a
+training steps on them (after a warm-up, with repeats, :mod:`utils.speed.timing`) and returns a
 :class:`Throughput`: real tokens per second, the padded cells the network computed and the
-GFLOP/s achieved (:mod:`utils.flops`). The model is the seed's GRU of :mod:`utils.models`
+GFLOP/s achieved (:mod:`utils.speed.flops`). The model is the seed's GRU of :mod:`utils.models`
 (:func:`seed_model`). :func:`measure_in_subprocess` does the same in a fresh Python process
 (:mod:`utils.fresh_process`), for what must be decided before TensorFlow starts (thread pools)
 or what changes global state (op determinism, which disables ``jit_compile``), or to run under
-another Keras backend. The chapter's settings are :mod:`utils.setups`; time to accuracy is
-:mod:`utils.race`.
+another Keras backend. The chapter's settings are :mod:`utils.speed.setups`; time to accuracy is
+:mod:`utils.speed.race`.
 
 Nothing here imports TensorFlow at module level, so that :func:`main` (the subprocess worker)
 can set thread pools first, and so that it also runs under the JAX backend.
@@ -33,8 +33,8 @@ import numpy as np
 from utils import config, fresh_process
 from utils import sequences as seqs
 from utils.checks import positive_int
-from utils.flops import TRAINING_FLOPS_FACTOR, model_step_flops
-from utils.timing import Timing, time_repeats
+from utils.speed.flops import TRAINING_FLOPS_FACTOR, model_step_flops
+from utils.speed.timing import Timing, time_repeats
 
 __all__ = ["Batches", "Throughput", "measure_in_subprocess", "measure_training",
            "model_defaults", "sample_batches", "seed_model"]
@@ -345,7 +345,7 @@ def measure_in_subprocess(
     spec = {"variants": [dict(v) for v in variants], "intra": intra_op_threads,
             "inter": inter_op_threads, "deterministic": bool(deterministic),
             "repeats": repeats, "warmup": warmup}
-    results = fresh_process.run("utils.throughput", spec, files={"batches": batches.save},
+    results = fresh_process.run("utils.speed.throughput", spec, files={"batches": batches.save},
                                 python=python, env=env, timeout=timeout)
     return [Throughput.from_dict(d) for d in results]
 
@@ -387,7 +387,7 @@ def _worker(spec: dict) -> list[dict]:
 
 
 # --------------------------------------------------------------------------------------------
-# python -m utils.throughput SPEC.json  (the worker of measure_in_subprocess)
+# python -m utils.speed.throughput SPEC.json  (the worker of measure_in_subprocess)
 # --------------------------------------------------------------------------------------------
 
 
