@@ -140,7 +140,8 @@ def log_axis(ax: Axes, which: str = "x", ticks: Sequence[float] | None = None) -
 
 
 def lag_curves(ax: Axes, lags: Sequence[int], curves: Mapping[str, tuple], baseline: tuple,
-               solved: tuple, log_y: bool = False, **line_kw) -> Axes:
+               solved: tuple, log_y: bool = False, xlabel: str = "lag (steps)",
+               **line_kw) -> Axes:
     """A long-memory task's test scores against the lag (chapters 3 and 5), on a log lag axis.
 
     Args:
@@ -150,6 +151,7 @@ def lag_curves(ax: Axes, lags: Sequence[int], curves: Mapping[str, tuple], basel
         baseline: ``(value, label)`` of the no-memory baseline, drawn dashed.
         solved: ``(value, label)`` of the "solved" threshold, drawn dotted.
         log_y: whether the score axis is logarithmic too.
+        xlabel: the label of the lag axis.
         line_kw: passed on to the two horizontal lines (``linewidth=1``, say).
     """
     for label, (scores, colour) in curves.items():
@@ -158,6 +160,7 @@ def lag_curves(ax: Axes, lags: Sequence[int], curves: Mapping[str, tuple], basel
         ax.axhline(value, color=COLORS["baseline"], linestyle=style, label=label, **line_kw)
     if log_y:
         log_axis(ax, "y")
+    ax.set_xlabel(xlabel)
     return log_axis(ax, "x", ticks=lags)
 
 
