@@ -178,21 +178,6 @@ def rnn_backward(x, kernel, recurrent_kernel, bias, dl_dh_last) -> tuple[np.ndar
     return d_kernel, d_recurrent, d_bias
 
 
-def backward_error(layer, x, dl_dh_last) -> float:
-    """The largest difference between :func:`rnn_backward` and ``tf.GradientTape`` for a Keras
-    ``SimpleRNN`` ``layer`` (tanh, returning its last state) and the loss
-    ``L = sum over the batch of dl_dh_last . h_T``: how well equation (bptt-weights) holds."""
-    import tensorflow as tf
-
-    dl_dh_last = np.asarray(dl_dh_last)
-    with tf.GradientTape() as tape:
-        loss = tf.reduce_sum(layer(x) * dl_dh_last)
-    tape_grads = tape.gradient(loss, layer.trainable_variables)  # kernel, recurrent, bias
-    ours = rnn_backward(x, *simple_rnn_weights(layer), dl_dh_last)
-    return max(float(np.abs(np.asarray(theirs) - mine).max())
-               for theirs, mine in zip(tape_grads, ours, strict=True))
-
-
 def simple_rnn_weights(layer) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Read ``(kernel, recurrent_kernel, bias)`` out of a built ``keras.layers.SimpleRNN``.
 
