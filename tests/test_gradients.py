@@ -148,3 +148,11 @@ def test_bad_arguments():
         norms.decay_per_step("bogus")
     with pytest.raises(ValueError, match="non-negative"):
         gradients.geometric_mean([-1.0])
+
+
+def test_line_factor_is_one_for_a_geometric_decay():
+    lags = np.arange(6)
+    exact = gradients.GradientNorms(lags, np.tile(0.5 ** lags, (2, 1)), np.ones((2, 6)))
+    assert exact.line_factor() == pytest.approx(1.0)
+    bumped = 0.5 ** lags * np.array([1, 1, 1, 4, 1, 1])
+    assert gradients.GradientNorms(lags, bumped[None], np.ones((1, 6))).line_factor() > 2

@@ -213,3 +213,25 @@ def test_split_gates_in_keras_order_as_float64_copies():
     assert a[0, 0] == 0.0  # a copy
     with pytest.raises(ValueError, match="3 \\* units"):
         gru.split_gates(a, 3)
+
+
+def test_step_jacobian_matches_autodiff():
+    """step_jacobian, equations (gru-jacobian) and (gru-cand-jacobian), against the tape."""
+    import tensorflow as tf
+
+    layer = keras.layers.GRU(4, dtype="float64")
+    layer.build((None, None, 3))
+    rng = np.random.default_rng(5)
+    layer.set_weights([rng.normal(scale=0.8, size=w.shape) for w in layer.get_weights()])
+    x = rng.normal(size=(6, 1, 3))
+    h_prev = tf.Variable(np.tanh(rng.normal(size=(6, 4))))
+    with tf.GradientTape() as tape:
+        h_next = layer(x, initial_state=h_prev)
+    autodiff = tape.batch_jacobian(h_next, h_prev).numpy()
+    ours = gru.step_jacobian(gru.get_weights(layer), x[:, 0], h_prev.numpy())
+    np.testing.assert_allclose(ours, autodiff, atol=1e-10)
+    assert np.abs(autodiff).max() > 0.1
+    old = keras.layers.GRU(4, reset_after=False)
+    old.build((None, None, 3))
+    with pytest.raises(ValueError, match="reset_after"):
+        gru.step_jacobian(gru.get_weights(old), x[:, 0], h_prev.numpy())

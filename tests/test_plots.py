@@ -236,3 +236,16 @@ def test_legend_over_filled_areas_and_bars_fails():
                                              "an unlabelled Rectangle"):
         plots.check_text_overlap(fig)
     plt.close(fig)
+
+
+def test_lag_curves_draws_scores_baseline_and_threshold():
+    fig, ax = plt.subplots()
+    lags = [2, 10, 40]
+    plots.lag_curves(ax, lags, {"a": ([0.1, 0.05, 0.16], "C0"), "b": ([0.01] * 3, "C1")},
+                     baseline=(1 / 6, "no memory"), solved=(1 / 60, "solved"), log_y=True,
+                     linewidth=1)
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert labels == ["a", "b", "no memory", "solved"]
+    assert ax.get_xscale() == ax.get_yscale() == "log"
+    assert [line.get_linestyle() for line in ax.get_lines()[2:]] == ["--", ":"]
+    plt.close(fig)

@@ -104,3 +104,21 @@ def test_bad_arguments():
         rnn.scaled_orthogonal(3, -1.0)
     with pytest.raises(ValueError, match="features"):
         rnn.scaled_simple_rnn(3, 0, 1.0)
+
+
+def test_backward_matches_the_tape():
+    """rnn_backward, equation (bptt-weights), is what tf.GradientTape computes."""
+    import tensorflow as tf
+
+    layer = rnn.scaled_simple_rnn(5, 3, 1.0, seed=0, dtype="float64")
+    x = np.random.default_rng(0).normal(size=(4, 12, 3))
+    v = np.random.default_rng(1).normal(size=5)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(layer(x) @ v[:, None])
+    tape_grads = tape.gradient(loss, layer.trainable_variables)
+    ours = rnn.rnn_backward(x, *rnn.simple_rnn_weights(layer), np.tile(v, (4, 1)))
+    for theirs, mine in zip(tape_grads, ours, strict=True):
+        np.testing.assert_allclose(np.asarray(theirs), mine, atol=1e-10)
+    with pytest.raises(ValueError, match="dl_dh_last"):
+        rnn.rnn_backward(x, *rnn.simple_rnn_weights(layer), np.ones((4, 3)))
+

@@ -156,6 +156,13 @@ class GradientNorms:
         mean = self.state_mean() if which == "state" else self.loss_mean()
         return fit_decay_per_step(self.lags, mean, min_lag, max_lag)
 
+    def line_factor(self) -> float:
+        """How far :meth:`state_mean` strays from a geometric decay: the largest distance,
+        as a factor, between its logarithm (lags 1 on) and the straight line fitted to it."""
+        log_norm, lags = np.log(self.state_mean()[1:]), self.lags[1:]
+        fit = np.polyval(np.polyfit(lags, log_norm, 1), lags)
+        return float(np.exp(np.abs(log_norm - fit).max()))
+
 
 def _unit_readout(units: int, seed: int) -> np.ndarray:
     u = np.random.default_rng(seed).standard_normal(units)

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["GRUTrace", "GRUWeights", "forward", "forward_weights", "get_weights", "set_weights",
-           "sigmoid", "split_gates"]
+           "sigmoid", "split_gates", "step_jacobian"]
 
 _GATES = ("z", "r", "h")
 
@@ -348,6 +348,37 @@ def forward_weights(
         rs[:, t] = np.where(keep, r, np.nan)
         cands[:, t] = np.where(keep, cand, np.nan)
     return GRUTrace(h=hs, z=zs, r=rs, candidate=cands, mask=m, final_state=state.astype(out_dtype))
+
+
+def step_jacobian(weights: GRUWeights, x, h_prev) -> np.ndarray:
+    """The Jacobian ``dh_t/dh_{t-1}`` of one GRU step, from equations (gru-jacobian) and
+    (gru-cand-jacobian) of chapter 5 (Keras' default form, ``reset_after=True``).
+
+    Args:
+        weights: the layer's weights (:func:`get_weights`), sigmoid gates and tanh candidate.
+        x: the inputs of the step, ``(batch, features)``.
+        h_prev: the previous states, ``(batch, units)``.
+
+    Returns:
+        ``(batch, units, units)``: entry ``[b, i, j]`` is ``dh_t[i] / dh_{t-1}[j]``.
+    """
+    if not weights.reset_after or (weights.activation, weights.recurrent_activation) != (
+            "tanh", "sigmoid"):
+        raise ValueError("step_jacobian needs reset_after=True, tanh and sigmoid")
+    x, h = np.asarray(x, dtype=np.float64), np.asarray(h_prev, dtype=np.float64)
+    if x.ndim != 2 or h.shape != (len(x), weights.units):
+        raise ValueError(f"x must be (batch, features), h_prev (batch, units); got "
+                         f"{x.shape}, {h.shape}")
+    w, b = weights, weights.bias
+    u = {g: w.recurrent[g].T for g in _GATES}  # the book's U (Keras stores U^T)
+    z = sigmoid(x @ w.kernel["z"] + h @ w.recurrent["z"] + b["z"] + w.recurrent_bias["z"])
+    r = sigmoid(x @ w.kernel["r"] + h @ w.recurrent["r"] + b["r"] + w.recurrent_bias["r"])
+    rec = h @ w.recurrent["h"] + w.recurrent_bias["h"]  # U_h h_{t-1} + b_hr
+    cand = np.tanh(x @ w.kernel["h"] + r * rec + b["h"])
+    d_cand = (1 - cand**2)[:, :, None] * (r[:, :, None] * u["h"]
+                                          + (rec * r * (1 - r))[:, :, None] * u["r"])
+    keep = np.eye(w.units) * z[:, :, None]
+    return keep + (1 - z)[:, :, None] * d_cand + ((h - cand) * z * (1 - z))[:, :, None] * u["z"]
 
 
 def forward(layer, x, mask=None, *, initial_state=None, fixed_update=None) -> GRUTrace:

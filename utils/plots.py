@@ -139,6 +139,31 @@ def log_axis(ax: Axes, which: str = "x", ticks: Sequence[float] | None = None) -
     return ax
 
 
+def lag_curves(ax: Axes, lags: Sequence[int], curves: Mapping[str, tuple], baseline: tuple,
+               solved: tuple, log_y: bool = False, xlabel: str = "lag (steps)",
+               **line_kw) -> Axes:
+    """A long-memory task's test scores against the lag (chapters 3 and 5), on a log lag axis.
+
+    Args:
+        ax: the axes to draw on.
+        lags: the lags, the x values.
+        curves: ``{label: (scores, colour)}``, one line with markers per layer.
+        baseline: ``(value, label)`` of the no-memory baseline, drawn dashed.
+        solved: ``(value, label)`` of the "solved" threshold, drawn dotted.
+        log_y: whether the score axis is logarithmic too.
+        xlabel: the label of the lag axis.
+        line_kw: passed on to the two horizontal lines (``linewidth=1``, say).
+    """
+    for label, (scores, colour) in curves.items():
+        ax.plot(lags, scores, marker="o", color=colour, label=label)
+    for (value, label), style in ((baseline, "--"), (solved, ":")):
+        ax.axhline(value, color=COLORS["baseline"], linestyle=style, label=label, **line_kw)
+    if log_y:
+        log_axis(ax, "y")
+    ax.set_xlabel(xlabel)
+    return log_axis(ax, "x", ticks=lags)
+
+
 def _log_label(value: float, _pos=None) -> str:
     """A log axis' tick label: ``0.02``, ``5``, ``20,000``; powers of ten outside 10⁻³..10⁵."""
     if not math.isfinite(value) or value <= 0:

@@ -144,6 +144,40 @@ def rnn_forward(
     return states
 
 
+def rnn_backward(x, kernel, recurrent_kernel, bias, dl_dh_last) -> tuple[np.ndarray, ...]:
+    """Backpropagation through time for a tanh :func:`rnn_forward` with a loss on the last state.
+
+    Equation (bptt-weights) of chapter 3: going back one step at a time, ``delta_t`` is the
+    gradient that reached ``h_t`` times ``1 - h_t**2``; the weights' gradients sum one term per
+    step, and ``delta_t U`` is the gradient that reaches ``h_{t-1}``.
+
+    Args:
+        x: inputs, ``(batch, time, features)``.
+        kernel, recurrent_kernel, bias: as for :func:`rnn_step` (Keras' layout).
+        dl_dh_last: ``dL/dh_T``, ``(batch, units)``, one row per sequence.
+
+    Returns:
+        ``dL/dkernel``, ``dL/drecurrent_kernel``, ``dL/dbias``, in Keras' layout (the
+        transposes of the book's ``dL/dW`` and ``dL/dU``), as a ``tf.GradientTape`` gives them.
+    """
+    kernel, recurrent_kernel, bias = _check_weights(kernel, recurrent_kernel, bias)
+    x = _array(x, "x", 3)
+    h = rnn_forward(x, kernel, recurrent_kernel, bias)
+    grad = _array(dl_dh_last, "dl_dh_last", 2)
+    if grad.shape != h[:, -1].shape:
+        raise ValueError(f"dl_dh_last must be {h[:, -1].shape}; got {grad.shape}")
+    h_prev = np.concatenate([np.zeros_like(h[:, :1]), h[:, :-1]], axis=1)
+    d_kernel, d_recurrent, d_bias = (np.zeros_like(w, dtype=h.dtype)
+                                     for w in (kernel, recurrent_kernel, bias))
+    for t in reversed(range(x.shape[1])):
+        delta = grad * (1 - h[:, t] ** 2)  # delta_t, one row per sequence
+        d_kernel += x[:, t].T @ delta  # sum of (delta_t x_t^T)^T
+        d_recurrent += h_prev[:, t].T @ delta  # sum of (delta_t h_{t-1}^T)^T
+        d_bias += delta.sum(axis=0)
+        grad = delta @ recurrent_kernel.T  # dL/dh_{t-1}: delta_t U
+    return d_kernel, d_recurrent, d_bias
+
+
 def simple_rnn_weights(layer) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Read ``(kernel, recurrent_kernel, bias)`` out of a built ``keras.layers.SimpleRNN``.
 
