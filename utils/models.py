@@ -260,6 +260,7 @@ class TrainedModel:
                             recipe=recipe_for(self.config), padding=self.config.padding)
                 atomic.write(file, lambda tmp: np.save(tmp, p))
                 self._predictions[part] = p
+                config.release_memory()  # a chapter predicts with a dozen models in turn
         return self._predictions[part]
 
     def accuracy(self, part: str) -> float:
