@@ -84,6 +84,20 @@ def test_an_edit_changes_the_pages_that_run_it_and_those_that_quote_them(book):
     assert len(_changed(book, lambda: (book / "requirements.txt").write_text("x==1\n"))) == 4
 
 
+def test_an_edit_to_a_notebooks_prose_executes_nothing_again(book):
+    page = book / "chapters" / "03_uses_none.ipynb"
+
+    def edit_prose():
+        nb = nbformat.read(page, as_version=4)
+        nb.cells[0].source = "# Page, reworded"
+        nbformat.write(nb, page)
+
+    assert _changed(book, edit_prose) == set()
+    (book / "chapters" / "index.md").write_text("# Book, reworded\n")
+    assert _changed(book, lambda: (book / "chapters" / "index.md").write_text("# Again\n")) == {
+        "index"}
+
+
 def test_mark_stale_drops_execution_records_and_touches_pages(book, tmp_path_factory):
     from jupyter_cache import get_cache
 

@@ -3,8 +3,9 @@
 jupyter-cache keys a notebook on its cells only, and Sphinx re-reads a page only when its source
 file changed. An edit to a ``utils`` module would therefore leave every page as it was. This tool
 gives each page of the book a key: a hash of the pins (``requirements.txt``), the page's own
-source, the ``utils`` modules it imports (transitively, found with :mod:`ast`: ``from utils import
-data`` and what ``utils/data.py`` imports in turn, ``utils/__init__.py`` always) and the keys of
+source (a notebook's code cells only), the ``utils`` modules it imports (transitively, found
+with :mod:`ast`: ``from utils import data`` and what ``utils/data.py`` imports in turn,
+``utils/__init__.py`` always) and the keys of
 the notebooks it quotes through cross-document glue (``{glue:text}`06_text_to_tensors.ipynb:x```).
 A page whose key differs from the last successful build's is stale: its execution record is
 removed from the jupyter-cache (so the notebook executes again) and its file's modification time
@@ -145,7 +146,10 @@ def page_keys(book: Path, pins: Path = Path("requirements.txt")) -> dict[str, st
     own: dict[str, str] = {}
     quotes: dict[str, set[str]] = {}
     for page in pages:
-        h = hashlib.sha256(pins + page.read_bytes())
+        # A notebook executes its code cells only: an edit to its prose re-reads the page
+        # (its file changed) but keeps its execution (jupyter-cache hashes code cells too).
+        own_text = _code(page).encode() if page.suffix == ".ipynb" else page.read_bytes()
+        h = hashlib.sha256(pins + own_text)
         for name in sorted(module_closure(imported_modules(_code(page), book), book)):
             h.update(name.encode() + module_file(book, name).read_bytes())
         rel = page.relative_to(book).as_posix()
