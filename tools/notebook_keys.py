@@ -7,7 +7,7 @@ source (a notebook's code cells only), the ``utils`` modules it imports (transit
 with :mod:`ast`: ``from utils import data`` and what ``utils/data.py`` imports in turn,
 ``utils/__init__.py`` always) and the keys of
 the notebooks it quotes through cross-document glue (``{glue:text}`06_text_to_tensors.ipynb:x```).
-A page whose key differs from the last successful build's is stale: its execution record is
+A page whose key differs from the one saved after the last build is stale: its execution record is
 removed from the jupyter-cache (so the notebook executes again) and its file's modification time
 is set to now (so Sphinx reads it again). An edit to ``utils/speed/race.py`` thus re-executes
 only the notebooks that import it (chapter 10), and the pages that quote them.
@@ -16,8 +16,7 @@ Two commands (``make html`` runs them around ``jupyter-book build``)::
 
     python -m tools.notebook_keys stale --book DIR --cache CACHE --state FILE [--pins FILE]
     python -m tools.notebook_keys save  --book DIR --state FILE [--pins FILE]
-
-    python -m tools.notebook_keys save  --book DIR --state FILE --cache CACHE --failed-log LOG
+                                        [--cache CACHE --failed-log LOG]
 
 ``stale`` marks what changed since ``FILE`` was saved (everything if there is no ``FILE``) and
 prints one line; ``save`` records the current keys after the build. After a failed build
@@ -148,9 +147,9 @@ def page_keys(book: Path, pins: Path = Path("requirements.txt")) -> dict[str, st
     for page in pages:
         # A notebook executes its code cells only: an edit to its prose re-reads the page
         # (its file changed) but keeps its execution (jupyter-cache hashes code cells too).
-        own_text = _code(page).encode() if page.suffix == ".ipynb" else page.read_bytes()
-        h = hashlib.sha256(pins + own_text)
-        for name in sorted(module_closure(imported_modules(_code(page), book), book)):
+        code = _code(page)
+        h = hashlib.sha256(pins + (code.encode() if page.suffix == ".ipynb" else page.read_bytes()))
+        for name in sorted(module_closure(imported_modules(code, book), book)):
             h.update(name.encode() + module_file(book, name).read_bytes())
         rel = page.relative_to(book).as_posix()
         own[rel] = h.hexdigest()
