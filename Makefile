@@ -62,14 +62,10 @@ html: $(STAMP)
 	log="$$out/_build/build.log"; mkdir -p "$$out/_build"; status=0; \
 	$(BIN)/jupyter-book build "$(BOOK_DIR)" --path-output "$$out" -W -n --keep-going 2>&1 \
 	  | tee "$$log" || status=$$?; \
-	if [ "$$status" -eq 0 ]; then \
-	  $(BIN)/python -m tools.notebook_keys save --book "$(BOOK_DIR)" --state "$$state"; \
-	  echo "HTML book: $$out/_build/html/index.html"; \
-	else \
-	  $(BIN)/python -m tools.notebook_keys save --book "$(BOOK_DIR)" --state "$$state" \
-	    --cache "$$cache" --failed-log "$$log"; \
-	  exit "$$status"; \
-	fi
+	failed=(); [ "$$status" -eq 0 ] || failed=(--cache "$$cache" --failed-log "$$log"); \
+	$(BIN)/python -m tools.notebook_keys save --book "$(BOOK_DIR)" --state "$$state" "$${failed[@]}"; \
+	[ "$$status" -eq 0 ] || exit "$$status"; \
+	echo "HTML book: $$out/_build/html/index.html"
 
 book: data
 	$(MAKE) html

@@ -147,10 +147,6 @@ def _results():
            "tokens_per_second": {"min": 100.0, "median": 150.0, "max": 300.0},
            "gflops": {"min": 1.0, "median": 1.5, "max": 3.0}, "fraction_of_peak": 0.015,
            "padding_fraction": 0.02, "first_step_seconds": 1.2, "pass_seconds": timing}
-    trace = {"name": "seed_gru", "description": "book's recipe", "epochs": 2,
-             "best_epoch": 1, "seconds_to_target": None, "target": 0.88,
-             "best_val_accuracy": 0.87, "seconds_to_best": 40.0, "train_seconds": 50.0,
-             "test_accuracy": 0.865, "machine": {}}
     return {
         "machine": bench.machine(),
         "sections": {
@@ -164,14 +160,9 @@ def _results():
                                           "share_of_step_flops": 0.48, "target": 0.2,
                                           "rest_needed_for_target": 0.29},
                            "reviews_per_setting": 2048},
-            "race": {"rows": {"seed_gru": trace}, "common_accuracy": 0.87,
-                     "seed_over_recipe_seconds": {"value": 3.0, "low": 2.5, "high": 3.5,
-                                                  "accuracy": 0.87},
-                     "recipe_over_batch256_seconds": {"value": 1.8, "low": 0.94,
-                                                      "high": 3.2, "accuracy": 0.8},
-                     "recipe_over_xla_seconds": {"value": 1.05, "low": 0.6, "high": 1.9,
-                                                 "accuracy": 0.857},
-                     "book_faster_than_keras_io": 4.2},
+            "race": {"target": 0.8, "seeds": [1, 2, 3], "rows": {},
+                     "recipe_time_to_target_s": 12.5, "fastest_time_to_target_s": 9.25,
+                     "fastest_config": "batches of 256", "table": "| set-up | x |"},
             "jax": {"skipped": "JAX could not be installed: offline"},
             "book": {"command": "make book", "cold_seconds": 1800.0, "cold_returncode": 0,
                      "after_prose_edit_seconds": 30.0, "after_prose_edit_returncode": 0},
@@ -184,11 +175,9 @@ def test_render_markdown_shows_every_section():
     md = bench.render_markdown(_results())
     assert md.startswith("# `make bench` results")
     assert "| set-ups | book's recipe | 100 / 150 / 300 | 1.50 | 1.5% | 2% | 1.2 |" in md
-    assert "**3.50×** tokens/s" in md and "**4.2×** faster" in md
-    assert "| book's recipe | 2 | not reached | 87.00% | 40 | 50 | 86.50% |" in md
-    assert "**3.0×** the recipe's time to 87.0% validation accuracy (2.5–3.5×" in md
-    assert "the time of batches of 256 (twice the learning rate) to 80.0% (0.94–3.20×)" in md
-    assert "the time of the recipe under XLA (compiling included) to 85.7% (0.60–1.90×)" in md
+    assert "**3.50×** tokens/s" in md
+    assert "first reached 80%" in md and "Book's recipe: **12.5 s** (median)" in md
+    assert "fastest: batches of 256, **9.2 s**" in md and "| set-up | x |" in md
     assert "(128×32 by 32×96, 500 steps one after another, forward and backward, XLA): " \
         "15.0 GFLOP/s, **15.0% of the peak**" in md
     assert "would have to run at **29%** of the peak." in md
@@ -309,3 +298,22 @@ def test_best_against_peers_compares_the_best_gru_with_its_own_configurations_on
     assert f"| {best} | {recipe} | tensorflow | 200 / 200 / 200 | " in md
     assert "(jax, rounded): **1.25×**; recipe at **25.0%** of the peak." in md
     assert bench.best_against_peers({"jax": sections["jax"]}) == {}
+
+
+def test_bench_race_records_the_medians_of_the_recipe_and_of_the_fastest(monkeypatch):
+    from utils.speed import race
+
+    def fake_race(contenders, target, seeds, **_):
+        base = {"seed's set-up": 30.0, "book's recipe": 12.0, "batches of 256": 9.0,
+                "recipe with XLA": None}
+        return {label: race.Standing(label, tuple(
+            race.Finish(seed=s, target=target, reviews=None, curve=(),
+                        seconds=None if base[label] is None else base[label] + s)
+            for s in seeds)) for label in contenders}
+
+    monkeypatch.setattr(race, "race", fake_race)
+    out = bench.bench_race(seeds=(1, 2, 3))
+    assert out["recipe_time_to_target_s"] == 14.0
+    assert (out["fastest_config"], out["fastest_time_to_target_s"]) == ("batches of 256", 11.0)
+    assert out["rows"]["recipe with XLA"]["median"] is None
+    assert "| batches of 256 | 10.0 | 11.0 | 12.0 | 11.0 |" in out["table"]

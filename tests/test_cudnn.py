@@ -190,3 +190,9 @@ def test_eager_layer_falls_back_on_a_left_padded_mask(monkeypatch):
         out = layer(x, mask=np.array(MASKS[name], bool))
         assert reached == expected, name
         assert out.shape == (3, 2)
+
+
+def test_eligibility_table_says_why_not():
+    md = cudnn.eligibility_table({"a": (True, []), "b": (False, ["unroll=True", "x"])})
+    assert md.splitlines()[0] == "| layer | cuDNN on a GPU | why not |"
+    assert "| a | yes | – |" in md and "| b | no | unroll=True; x |" in md

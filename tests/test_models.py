@@ -252,13 +252,13 @@ def test_xla_models_train_in_a_fresh_process_reproducibly(tmp_path, monkeypatch)
     assert 0.0 <= first.accuracy("val") <= 1.0
 
 
-def test_keras_refuses_xla_while_op_determinism_is_on():
+def testkeras_refuses_xla_while_op_determinism_is_on():
     import subprocess
     import sys
 
     config.set_seed()  # turns op determinism on
-    assert models._keras_refuses_xla()
-    code = "import utils.models as m; assert not m._keras_refuses_xla()"
+    assert models.keras_refuses_xla()
+    code = "import utils.models as m; assert not m.keras_refuses_xla()"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]

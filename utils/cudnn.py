@@ -34,7 +34,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-__all__ = ["cudnn_eligibility", "mask_eligibility"]
+__all__ = ["cudnn_eligibility", "eligibility_table", "mask_eligibility"]
 
 
 def _same_function(fn, names: tuple[str, ...]) -> bool:
@@ -139,3 +139,13 @@ def mask_eligibility(mask) -> tuple[bool, list[str]]:
             reasons.append(f"{rows.size} of {len(mask)} rows {problem} (first: row "
                            f"{rows[0]})")
     return not reasons, reasons
+
+
+def eligibility_table(verdicts: dict[str, tuple[bool, list[str]]]) -> str:
+    """A Markdown table of :func:`cudnn_eligibility` verdicts by layer name: whether the layer
+    would get cuDNN on a GPU, and why not."""
+    from utils.tables import markdown_table
+
+    return markdown_table(["layer", "cuDNN on a GPU", "why not"],
+                          [(name, "yes" if ok else "no", "; ".join(why) or None)
+                           for name, (ok, why) in verdicts.items()])

@@ -70,6 +70,7 @@ __all__ = [
     "cache_key",
     "effective",
     "export_end_to_end",
+    "keras_refuses_xla",
     "load_end_to_end",
     "predict",
     "predict_sentiment",
@@ -404,7 +405,7 @@ def _train(label: str, cfg: ModelConfig, key: str, path: Path, *, verbose: int) 
     meta_file = path.with_suffix(".json")
 
     recipe = recipe_for(cfg)
-    if recipe.jit_compile and _keras_refuses_xla():
+    if recipe.jit_compile and keras_refuses_xla():
         # Keras would silently train without XLA here: train in a fresh process, then load.
         from utils import fresh_process
 
@@ -536,7 +537,7 @@ def predict_sentiment(texts: Sequence[str], model: keras.Model) -> np.ndarray:
     return np.asarray(model.predict(tf.constant(texts), verbose=0), dtype=np.float32).reshape(-1)
 
 
-def _keras_refuses_xla() -> bool:
+def keras_refuses_xla() -> bool:
     """Whether Keras would turn ``jit_compile=True`` off in this process, as it does while
     TensorFlow's op determinism is on: asked through the public ``keras.Model.jit_compile`` of
     a one-layer model (TensorFlow has no public query of op determinism)."""

@@ -37,7 +37,7 @@ from utils.speed.flops import TRAINING_FLOPS_FACTOR, model_step_flops
 from utils.speed.timing import Timing, time_repeats
 
 __all__ = ["Batches", "Throughput", "measure_in_subprocess", "measure_training",
-           "model_defaults", "sample_batches", "seed_model"]
+           "model_defaults", "sample_batches", "seed_model", "speed_table"]
 
 
 
@@ -181,6 +181,21 @@ class Throughput:
         other_lo, other_hi = other.tokens_per_second_range
         return lo / other_hi, hi / other_lo
 
+    def ratio_text(self, other: Throughput) -> str:
+        """:meth:`ratio_range` as text for a sentence: ``"1.72-1.77"``, one decimal from 2 up."""
+        low, high = self.ratio_range(other)
+        digits = 1 if low >= 2 else 2
+        return f"{low:.{digits}f}-{high:.{digits}f}"
+
+    def gain_words(self, slower: Throughput, noise: float) -> str:
+        """How many times as many tokens per second as ``slower`` this trained, in words that
+        call it a gain only when the low end of :meth:`ratio_range` beats ``1 + noise`` (the
+        spread of two measurements of the same setting)."""
+        ratio = self.tokens_per_second / slower.tokens_per_second
+        if self.ratio_range(slower)[0] > 1 + noise:
+            return f"{ratio:.1f} times as many tokens per second"
+        return f"{ratio:.2f} times as many tokens per second, no clear gain in this run"
+
     @property
     def flops(self) -> float:
         """Training FLOPs of one pass: every padded cell is a step the network computes."""
@@ -215,6 +230,23 @@ class Throughput:
                                     "step_flops", "batches", "reviews")}
         return cls(timing=Timing(tuple(d["timing_seconds"])), info=dict(d.get("info", {})),
                    **fields)
+
+
+def speed_table(rows: Sequence[tuple[str, Throughput]], peak_gflops: float,
+                baseline: tuple[str, Throughput] | None = None) -> str:
+    """A Markdown table of measurements, one ``(label, Throughput)`` per row: tokens per
+    second (median pass), the multiple of ``baseline``'s (a ``(name, Throughput)``; default:
+    the first row) with the range :meth:`Throughput.ratio_text` allows, GFLOP/s, share of
+    ``peak_gflops``, padding."""
+    from utils.tables import markdown_table
+
+    name, base = baseline or ("first row", rows[0][1])
+    return markdown_table(
+        ["setting", "tokens/s", f"× {name}", "range", "GFLOP/s", "of peak", "padding"],
+        [(label, t.tokens_per_second, t.tokens_per_second / base.tokens_per_second,
+          t.ratio_text(base), t.gflops, t.gflops / peak_gflops,
+          1 - t.real_tokens / t.padded_tokens) for label, t in rows],
+        ["{}", "{:,.0f}", "{:.2f}", "{}", "{:.2f}", "{:.1%}", "{:.0%}"])
 
 
 @contextlib.contextmanager
