@@ -89,3 +89,25 @@ def test_the_interval_is_reproducible_and_its_level_matters():
 def test_bad_interval_input(correct, movies, kwargs, error, name):
     with pytest.raises(error, match=name):
         compare.accuracy_interval(correct, movies, **kwargs)
+
+
+def test_against_names_the_side_and_the_p_value():
+    worse = compare.PairedComparison(difference=-0.031, a_only=10, b_only=40, p_value=0.002)
+    assert worse.against("X") == "3.1 points below X, beyond noise (p = 0.002)"
+    same = compare.PairedComparison(difference=0.003, a_only=20, b_only=17, p_value=0.41)
+    assert same.against("X") == "within noise of X (+0.3 points, p = 0.41)"
+
+
+def test_over_seeds_says_how_many_seeds_beat_noise():
+    def c(diff, p):
+        return compare.PairedComparison(difference=diff, a_only=30 if diff > 0 else 10,
+                                        b_only=10 if diff > 0 else 30, p_value=p)
+
+    assert compare.over_seeds([c(0.01, 0.001), c(0.01, 0.02)]) == \
+        "beyond noise for every seed (McNemar, p = 0.001 to 0.02)"
+    assert compare.over_seeds([c(0.01, 0.001), c(0.01, 0.3), c(0.0, 0.9)]) == \
+        "beyond noise (McNemar, 5%) for 1 of 3 seeds (p = 0.001 to 0.9)"
+    assert compare.over_seeds([c(-0.01, 0.01)]).startswith("and worse beyond noise")
+    assert compare.over_seeds([c(0.0, 0.5)]) == "within noise for every seed (McNemar, p = 0.5)"
+    with pytest.raises(ValueError, match="comparisons"):
+        compare.over_seeds([])

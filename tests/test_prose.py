@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from utils import prose
 from utils.prose import number
 
 
@@ -56,3 +57,8 @@ def test_glue_numbers_glues_each_and_rejects_a_non_dict(monkeypatch):
     assert glued == {"a": "2 million", "b": "0.17"}
     with pytest.raises(TypeError, match="values"):
         prose.glue_numbers([("a", 1.0)])
+
+
+def test_join_lists_items_as_a_sentence_does():
+    assert prose.join([]) == "" and prose.join(["a"]) == "a"
+    assert prose.join(["a", "b"]) == "a and b" and prose.join(["a", "b", "c"]) == "a, b and c"

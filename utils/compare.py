@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-__all__ = ["AccuracyInterval", "PairedComparison", "accuracy_interval", "mcnemar"]
+__all__ = ["AccuracyInterval", "PairedComparison", "accuracy_interval", "mcnemar", "over_seeds"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,18 @@ class PairedComparison:
         winner = a if self.verdict(alpha) == "better" else b
         return f"{abs(self.difference) * 100:.1f} points apart in favour of {winner}, beyond noise"
 
+    def against(self, other: str, alpha: float = 0.05) -> str:
+        """The comparison as words about model A against ``other`` (model B), with the
+        p-value: "3.1 points below X, beyond noise (p = 0.002)" or "within noise of X (+0.3
+        points, p = 0.41)"."""
+        from utils.prose import number
+
+        p = number(self.p_value, 2)
+        if self.verdict(alpha) == "within noise":
+            return f"within noise of {other} ({self.difference * 100:+.1f} points, p = {p})"
+        side = "above" if self.difference > 0 else "below"
+        return f"{abs(self.difference) * 100:.1f} points {side} {other}, beyond noise (p = {p})"
+
 
 def mcnemar(correct_a, correct_b) -> PairedComparison:
     """Compare two classifiers from their per-example correctness on the same examples.
@@ -68,6 +80,31 @@ def mcnemar(correct_a, correct_b) -> PairedComparison:
     discordant = a_only + b_only
     p = stats.binomtest(a_only, discordant, 0.5).pvalue if discordant else 1.0
     return PairedComparison(float(a.mean() - b.mean()), a_only, b_only, float(p))
+
+
+def over_seeds(comparisons, alpha: float = 0.05) -> str:
+    """McNemar's verdicts for several seeds of model A (one :class:`PairedComparison` each,
+    against the same model B) as one clause with the range of p-values: "beyond noise for
+    every seed (McNemar, p = 0.001 to 0.02)", "beyond noise (McNemar, 5 %) for 2 of 3 seeds
+    (...)", "and worse beyond noise for at least one seed (...)" or "within noise for every
+    seed (...)". Used in :doc:`/chapters/09_better_models_and_baselines`."""
+    from utils.prose import number
+
+    verdicts = [c.verdict(alpha) for c in comparisons]
+    if not verdicts:
+        raise ValueError("comparisons must hold at least one comparison")
+    p = sorted(c.p_value for c in comparisons)
+    p_text = "p = " + (number(p[0], 2) if len(p) == 1 else
+                       f"{number(p[0], 2)} to {number(p[-1], 2)}")
+    better = verdicts.count("better")
+    if better == len(verdicts):
+        return f"beyond noise for every seed (McNemar, {p_text})"
+    if better:
+        return (f"beyond noise (McNemar, {alpha:.0%}) for {better} of {len(verdicts)} seeds "
+                f"({p_text})")
+    if "worse" in verdicts:
+        return f"and worse beyond noise for at least one seed (McNemar, {p_text})"
+    return f"within noise for every seed (McNemar, {p_text})"
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,13 @@ import re
 
 import humanize
 
-__all__ = ["number", "glue_number", "glue_numbers"]
+__all__ = ["join", "number", "glue_number", "glue_numbers"]
+
+
+def join(items) -> str:
+    """Items as a list in a sentence: ``"a"``, ``"a and b"``, ``"a, b and c"``; ``""`` for none."""
+    items = [str(item) for item in items]
+    return " and ".join([", ".join(items[:-1]), items[-1]]) if len(items) > 1 else "".join(items)
 
 
 def number(value, digits: int = 1) -> str:
