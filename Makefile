@@ -70,9 +70,12 @@ html: $(STAMP)
 book: data
 	$(MAKE) html
 
-# Quick mode: unit tests, every notebook under nbval, structure checks; no book build.
+# Quick mode: unit tests, every notebook under nbval, structure checks; no book build. On
+# TEST_WORKERS processes (pytest-xdist), each notebook's cells in one of them (--dist loadfile).
+TEST_WORKERS ?= 2
 test: data
-	GRU_BOOK_QUICK=1 $(BIN)/python -m pytest -m "not book" $(PYTEST_ARGS)
+	GRU_BOOK_QUICK=1 $(BIN)/python -m pytest -m "not book" -n $(TEST_WORKERS) --dist loadfile \
+	  $(PYTEST_ARGS)
 
 # The tests of the built full book in _build/html (`make book` first): every page in a browser,
 # the metrics the notebooks recorded, each chapter's stated run time against its execution.

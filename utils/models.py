@@ -363,7 +363,7 @@ def trained(name: str | ModelConfig, *, verbose: int = 2,
 
     Looks for ``<name>-<key>.keras`` in :func:`cache_dir`; if it is missing, builds the model,
     trains it on ``imdb_splits()["train"]`` with early stopping on ``["val"]``, and saves it with
-    its history. Older files of the same name are removed.
+    its history. Files of the same name with an older key are removed.
 
     Args:
         name: a key of :data:`CONFIGS` (or ``<key>_seed<N>``, see :func:`config_of`), or a
@@ -440,8 +440,9 @@ def _train(label: str, cfg: ModelConfig, key: str, path: Path, *, verbose: int) 
     history = {k: [float(v) for v in vs] for k, vs in fit.history.items()}
     best_epoch = (int(np.argmax(history["val_accuracy"])) + 1 if cfg.patience is not None
                   else len(history["val_accuracy"]))
-    for old in folder.glob(f"{label}-*"):
-        old.unlink(missing_ok=True)
+    for old in folder.glob(f"{label}-*"):  # older keys; the same key is replaced atomically,
+        if old.stem != path.stem:          # so a process reading it (make test's other
+            old.unlink(missing_ok=True)    # worker) never finds it missing
     atomic.write(path, model.save)
     meta = {"name": label, "config": cfg.key_fields(), "history": history,
             "epoch_seconds": timer.seconds, "best_epoch": best_epoch, "key": key,
