@@ -24,7 +24,7 @@ def _standing(label, seconds, target=0.75):
 def test_a_standing_summarises_its_seeds():
     st = _standing("a", [12.0, 10.0, 15.0])
     assert (st.low, st.median, st.high) == (10.0, 12.0, 15.0)
-    assert st.spread_text() == "12 s (10-15 s)"
+    assert st.spread_text() == "12.0 s, the median of 3 seeds (10.0-15.0 s)"
     missed = _standing("b", [12.0, None, None])
     assert missed.median == float("inf") and missed.low == 12.0
     assert missed.spread_text() == "2 of 3 seeds did not reach it"
@@ -33,13 +33,13 @@ def test_a_standing_summarises_its_seeds():
 def test_the_verdict_follows_the_seeds():
     fast, slow = _standing("fast", [8.0, 9.0, 10.0]), _standing("slow", [11.0, 14.0, 20.0])
     assert race.verdict(fast, slow) == ("fast got there sooner than slow with every seed "
-                                        "(9 s against 14 s)")
+                                        "(medians 9.0 s against 14.0 s)")
     overlap = _standing("overlap", [12.0, 13.0, 30.0])
     assert race.verdict(overlap, slow).endswith("but the seeds overlap")
     assert race.verdict(slow, overlap) == ("slow was not sooner than overlap "
-                                           "(medians 14 s against 13 s)")
+                                           "(medians 14.0 s against 13.0 s)")
     assert race.verdict(_standing("x", [None, None, 1.0]), slow).endswith(
-        "(medians not reached against 14 s)")
+        "(medians not reached against 14.0 s)")
     nobody = _standing("n", [None, None, 3.0])
     assert race.verdict(_standing("m", [None, None, 1.0]), nobody).startswith("neither")
 

@@ -145,3 +145,20 @@ def test_measure_in_subprocess_sets_threads_and_jit():
 def test_worker_usage_message(capsys):
     assert tp.main([]) == 2
     assert "usage" in capsys.readouterr().err
+
+
+def test_ratio_text_gain_words_and_the_speed_table():
+    slow = tp.Throughput(timing.Timing((2.0, 2.2, 2.1)), 1.0, real_tokens=1000,
+                         padded_tokens=2000, step_flops=100, batches=2, reviews=8)
+    fast = tp.Throughput(timing.Timing((1.0, 1.1, 1.05)), 1.0, real_tokens=1000,
+                         padded_tokens=1000, step_flops=100, batches=2, reviews=8)
+    assert fast.ratio_text(slow) == "1.82-2.20"  # 1000/1.1 over 1000/2.0; 1000/1.0 over 1000/2.2
+    assert fast.gain_words(slow, 0.05, "X") == "2.0 times as many tokens per second as X"
+    assert fast.gain_words(slow, 0.9, "X") == (
+        "2.00 times as many tokens per second as X, no clear gain in this run")
+    md = tp.speed_table([("slow", slow), ("fast", fast)], peak_gflops=1.0).splitlines()
+    assert md[0] == "| setting | tokens/s | × first row | range | GFLOP/s | of peak | padding |"
+    assert md[2].startswith("| slow | 476 | 1.00 | 0.91-1.10 |") and md[2].endswith("| 50% |")
+    assert md[3].startswith("| fast | 952 | 2.00 | 1.82-2.20 |")
+    named = tp.speed_table([("fast", fast)], 1.0, baseline=("slow", slow))
+    assert "× slow" in named and "| fast | 952 | 2.00 |" in named

@@ -71,19 +71,13 @@ class Standing:
         return max(self.times)
 
     def spread_text(self) -> str:
-        """``"12 s (10-15 s)"``: the median and the range over seeds, or how many seeds did
-        not reach the target."""
+        """``"7.5 s, the median of 3 seeds (7.3-9.0 s)"``, or how many seeds did not reach
+        the target."""
         missed = sum(f.seconds is None for f in self.finishes)
         if missed:
             return f"{missed} of {len(self.finishes)} seeds did not reach it"
-        return f"{self.median:.0f} s ({self.low:.0f}-{self.high:.0f} s)"
-
-    def sooner_than(self, other: Standing) -> str:
-        """``"clearly"`` when this contender's slowest seed beat ``other``'s fastest,
-        ``"by the median"`` when only its median was lower, else ``"no"``."""
-        if self.high < other.low:
-            return "clearly"
-        return "by the median" if self.median < other.median else "no"
+        return (f"{self.median:.1f} s, the median of {len(self.finishes)} seeds "
+                f"({self.low:.1f}-{self.high:.1f} s)")
 
 
 def validation_sample(n: int, num_words: int | None = None) -> tuple[list, np.ndarray]:
@@ -177,9 +171,9 @@ def verdict(fast: Standing, slow: Standing) -> str:
     """A clause on whether ``fast`` reached the target sooner than ``slow``, decided by the
     seeds: with every seed (its slowest beat the other's fastest), by the median only, or not."""
     def seconds(x):
-        return "not reached" if x == float("inf") else f"{x:.0f} s"
+        return "not reached" if x == float("inf") else f"{x:.1f} s"
 
-    medians = f"{seconds(fast.median)} against {seconds(slow.median)}"
+    medians = f"medians {seconds(fast.median)} against {seconds(slow.median)}"
     if fast.high < slow.low:
         return f"{fast.label} got there sooner than {slow.label} with every seed ({medians})"
     if fast.median < slow.median:
@@ -187,7 +181,7 @@ def verdict(fast: Standing, slow: Standing) -> str:
                 "but the seeds overlap")
     if slow.median == float("inf"):
         return f"neither {fast.label} nor {slow.label} reached it with most seeds"
-    return f"{fast.label} was not sooner than {slow.label} (medians {medians})"
+    return f"{fast.label} was not sooner than {slow.label} ({medians})"
 
 
 def table(standings: dict[str, Standing]) -> str:

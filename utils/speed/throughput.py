@@ -187,14 +187,16 @@ class Throughput:
         digits = 1 if low >= 2 else 2
         return f"{low:.{digits}f}-{high:.{digits}f}"
 
-    def gain_words(self, slower: Throughput, noise: float) -> str:
-        """How many times as many tokens per second as ``slower`` this trained, in words that
-        call it a gain only when the low end of :meth:`ratio_range` beats ``1 + noise`` (the
-        spread of two measurements of the same setting)."""
+    def gain_words(self, slower: Throughput, noise: float, name: str) -> str:
+        """How many times as many tokens per second as ``slower`` (called ``name``) this
+        trained, in words that call it a gain only when the low end of :meth:`ratio_range`
+        beats ``1 + noise`` (the spread of two measurements of the same setting): "1.7 times
+        as many tokens per second as X", or "..., no clear gain in this run"."""
         ratio = self.tokens_per_second / slower.tokens_per_second
         if self.ratio_range(slower)[0] > 1 + noise:
-            return f"{ratio:.1f} times as many tokens per second"
-        return f"{ratio:.2f} times as many tokens per second, no clear gain in this run"
+            return f"{ratio:.1f} times as many tokens per second as {name}"
+        return (f"{ratio:.2f} times as many tokens per second as {name}, no clear gain in "
+                "this run")
 
     @property
     def flops(self) -> float:
