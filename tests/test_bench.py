@@ -160,7 +160,8 @@ def _results():
                                           "share_of_step_flops": 0.48, "target": 0.2,
                                           "rest_needed_for_target": 0.29},
                            "reviews_per_setting": 2048},
-            "race": {"target": 0.8, "seeds": [1, 2, 3], "rows": {},
+            "race": {"target": 0.8, "seeds": [1, 2, 3], "n_val": 1000, "eval_every": 512,
+                     "rows": {},
                      "recipe_time_to_target_s": 12.5, "fastest_time_to_target_s": 9.25,
                      "fastest_config": "batches of 256", "table": "| set-up | x |"},
             "jax": {"skipped": "JAX could not be installed: offline"},
@@ -176,7 +177,8 @@ def test_render_markdown_shows_every_section():
     assert md.startswith("# `make bench` results")
     assert "| set-ups | book's recipe | 100 / 150 / 300 | 1.50 | 1.5% | 2% | 1.2 |" in md
     assert "**3.50×** tokens/s" in md
-    assert "first reached 80%" in md and "Book's recipe: **12.5 s** (median)" in md
+    assert "on 1,000 validation reviews first reached 80%, evaluated every 512" in md
+    assert "Book's recipe: **12.5 s** (median)" in md
     assert "fastest: batches of 256, **9.2 s**" in md and "| set-up | x |" in md
     assert "(128×32 by 32×96, 500 steps one after another, forward and backward, XLA): " \
         "15.0 GFLOP/s, **15.0% of the peak**" in md
@@ -313,6 +315,7 @@ def test_bench_race_records_the_medians_of_the_recipe_and_of_the_fastest(monkeyp
 
     monkeypatch.setattr(race, "race", fake_race)
     out = bench.bench_race(seeds=(1, 2, 3))
+    assert (out["n_val"], out["eval_every"]) == (1000, 1000)
     assert out["recipe_time_to_target_s"] == 14.0
     assert (out["fastest_config"], out["fastest_time_to_target_s"]) == ("batches of 256", 11.0)
     assert out["rows"]["recipe with XLA"]["median"] is None

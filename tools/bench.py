@@ -61,6 +61,8 @@ MIN_CELLS = 2**18
 TARGET_ACCURACY = 0.80
 #: The seeds of each set-up in the race.
 RACE_SEEDS = (1, 2, 3)
+#: The race's validation sample and how often (in training reviews) it evaluates.
+RACE_OPTIONS = {"n_val": 1000, "eval_every": 1000}
 
 
 # --------------------------------------------------------------------------------------------
@@ -232,11 +234,12 @@ def bench_race(seeds: Sequence[int] = RACE_SEEDS) -> dict:
     (:func:`utils.speed.race.race`): every seed's seconds, the median of the book's recipe
     (``recipe_time_to_target_s``) and of the fastest set-up (``fastest_time_to_target_s``)."""
     contenders = race_contenders()
-    standings = race.race(contenders, TARGET_ACCURACY, seeds, verbose=True)
+    standings = race.race(contenders, TARGET_ACCURACY, seeds, verbose=True, **RACE_OPTIONS)
     fastest = min(standings.values(), key=lambda st: st.median)
     return {
         "target": TARGET_ACCURACY,
         "seeds": list(seeds),
+        **RACE_OPTIONS,
         "rows": {label: {"description": contenders[label].description,
                          "seconds": [f.seconds for f in st.finishes],
                          "median": None if st.median == float("inf") else st.median}
@@ -561,9 +564,10 @@ def render_markdown(results: dict) -> str:
         lines += [
             "## Time to accuracy",
             "",
-            f"Seconds of training (evaluations excluded) until the accuracy on 1,000 validation "
-            f"reviews first reached {race_['target']:.0%}, evaluated every 1,000 training "
-            f"reviews (`utils.speed.race`), one run per seed. Book's recipe: "
+            f"Seconds of training (evaluations excluded) until the accuracy on "
+            f"{race_['n_val']:,} validation reviews first reached {race_['target']:.0%}, "
+            f"evaluated every {race_['eval_every']:,} training reviews (`utils.speed.race`), "
+            f"one run per seed. Book's recipe: "
             f"**{race_['recipe_time_to_target_s']:.1f} s** (median); fastest: "
             f"{race_['fastest_config']}, **{race_['fastest_time_to_target_s']:.1f} s**.",
             "",
