@@ -46,7 +46,8 @@ def test_book_records_metrics(built_book):
         "09_better_models_and_baselines": {
             "imdb_best_gru_test_accuracy", "imdb_best_gru_test_accuracy_sd",
             "imdb_nbsvm_test_accuracy", "imdb_ensemble_test_accuracy",
-            "imdb_bow_bigram_test_accuracy"},
+            "imdb_bow_bigram_test_accuracy", "imdb_gru_ablation_test_accuracy",
+            "imdb_order_probe_items", "imdb_order_probe_gru_minus_ngrams"},
     }
     for notebook, names in expected.items():
         recorded = json.loads((metrics / f"{notebook}.json").read_text())

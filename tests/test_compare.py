@@ -111,3 +111,13 @@ def test_over_seeds_says_how_many_seeds_beat_noise():
     assert compare.over_seeds([c(0.0, 0.5)]) == "within noise for every seed (McNemar, p = 0.5)"
     with pytest.raises(ValueError, match="comparisons"):
         compare.over_seeds([])
+
+
+def test_difference_interval_resamples_clusters():
+    a = np.array([1, 1, 1, 1, 0, 0])
+    b = np.array([1, 0, 1, 0, 0, 0])
+    diff, low, high = compare.difference_interval(a, b, [0, 0, 1, 1, 2, 2], n_boot=500)
+    assert diff == pytest.approx(2 / 6) and low <= diff <= high
+    assert compare.difference_interval(a, a, [0, 0, 1, 1, 2, 2])[1:] == (0.0, 0.0)
+    with pytest.raises(ValueError, match="one shape"):
+        compare.difference_interval(a, b[:-1], [0] * 6)

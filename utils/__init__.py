@@ -22,6 +22,9 @@ Each module is named for an idea and says in its docstring which chapter explain
 - :mod:`utils.claims`  the prose's quantitative sentences checked: one short line per claim
 - :mod:`utils.baselines` NB-weighted bag of n-grams (log-count ratio), the strongest cheap baseline
 - :mod:`utils.compare` McNemar's paired test: is model A better than B on the same examples?
+- :mod:`utils.nb_steps` the n-grams' log-count ratios at every step of a review (out of fold): a GRU
+  that reads them, and its ablation without the recurrence
+- :mod:`utils.order_probe` sentence pairs whose clauses swap around *but*: where only order decides
 - :mod:`utils.fresh_process` a measurement in a new interpreter (what TensorFlow fixes at start)
 - :mod:`utils.cudnn`   whether a GRU/LSTM layer and a batch's mask would get the cuDNN kernel
 - :mod:`utils.timeseries` the hourly weather of chapter 12: windows, baselines, forecasts

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-__all__ = ["AccuracyInterval", "PairedComparison", "accuracy_interval", "mcnemar", "over_seeds"]
+__all__ = ["AccuracyInterval", "PairedComparison", "accuracy_interval", "difference_interval",
+           "mcnemar", "over_seeds"]
 
 
 @dataclass(frozen=True)
@@ -153,13 +154,7 @@ def accuracy_interval(correct, movies, level: float = 0.95, n_boot: int = 2000,
         raise ValueError(f"level must be between 0 and 1; got {level}")
     if int(n_boot) < 100:
         raise ValueError(f"n_boot must be at least 100; got {n_boot}")
-    _, inverse = np.unique(m, return_inverse=True)
-    k = int(inverse.max()) + 1
-    right = np.bincount(inverse, weights=c.astype(np.float64), minlength=k)
-    size = np.bincount(inverse, minlength=k).astype(np.float64)
-    rng = np.random.default_rng(seed)
-    draws = rng.multinomial(k, np.full(k, 1.0 / k), size=int(n_boot)).astype(np.float64)
-    boot = (draws @ right) / (draws @ size)
+    boot, k = _cluster_bootstrap(c.astype(np.float64), m, n_boot, seed)
     p = float(c.mean())
     se = float(boot.std(ddof=1))
     binomial = float(np.sqrt(p * (1 - p) / c.size))
@@ -167,3 +162,40 @@ def accuracy_interval(correct, movies, level: float = 0.95, n_boot: int = 2000,
     low, high = np.quantile(boot, [tail, 1 - tail])
     effect = (se / binomial) ** 2 if binomial > 0 else float("nan")
     return AccuracyInterval(p, float(low), float(high), se, binomial, float(effect), k)
+
+
+def _cluster_bootstrap(values: np.ndarray, clusters: np.ndarray, n_boot: int, seed: int):
+    """Means of ``values`` over ``n_boot`` samples of whole clusters drawn with replacement
+    (as many as there are), and the number of clusters."""
+    _, inverse = np.unique(clusters, return_inverse=True)
+    k = int(inverse.max()) + 1
+    total = np.bincount(inverse, weights=values, minlength=k)
+    size = np.bincount(inverse, minlength=k).astype(np.float64)
+    draws = np.random.default_rng(seed).multinomial(
+        k, np.full(k, 1.0 / k), size=int(n_boot)).astype(np.float64)
+    return (draws @ total) / (draws @ size), k
+
+
+def difference_interval(correct_a, correct_b, clusters, level: float = 0.95,
+                        n_boot: int = 2000, seed: int = 0) -> tuple[float, float, float]:
+    """Accuracy of A minus accuracy of B on the same examples, with a percentile bootstrap
+    interval that resamples whole clusters (movies, or the two sentences of a probe pair).
+
+    Args:
+        correct_a, correct_b: ``(n,)`` arrays, 1 (or ``True``) where the model is right; may be
+            fractions, e.g. the share of several seeds that get an example right.
+        clusters: ``(n,)`` the cluster of each example.
+
+    Returns:
+        ``(difference, low, high)`` as fractions (0.05 is five points).
+    """
+    a, b = (np.asarray(x, dtype=np.float64) for x in (correct_a, correct_b))
+    if a.shape != b.shape or a.ndim != 1 or a.size == 0 or np.shape(clusters) != a.shape:
+        raise ValueError(f"correct_a, correct_b and clusters must be non-empty 1-D arrays of one "
+                         f"shape; got {a.shape}, {b.shape} and {np.shape(clusters)}")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be between 0 and 1; got {level}")
+    boot, _ = _cluster_bootstrap(a - b, np.asarray(clusters), n_boot, seed)
+    tail = (1 - level) / 2
+    low, high = np.quantile(boot, [tail, 1 - tail])
+    return float(np.mean(a - b)), float(low), float(high)
