@@ -35,6 +35,17 @@ def test_glue_all_glues_every_value(monkeypatch):
     assert glue_all(a=1, b="two") == {"a": 1, "b": "two"} == glued
 
 
+def test_glue_all_glues_numpy_scalars_as_python_numbers(monkeypatch):
+    import myst_nb
+
+    glued = {}
+    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display: glued.update({name: value}))
+    glue_all(share=np.float64(0.25), count=np.int64(3))
+    assert glued == {"share": 0.25, "count": 3}
+    assert type(glued["share"]) is float and type(glued["count"]) is int
+    assert repr(glued["share"]) == "0.25"  # the text glue keeps, readable by a format
+
+
 def test_glue_all_closes_a_glued_figure(monkeypatch):
     import matplotlib.pyplot as plt
     import myst_nb

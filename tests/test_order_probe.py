@@ -24,8 +24,14 @@ def test_pairs_swap_the_clauses_and_take_the_label_of_the_last():
     assert len(pairs) == 2
     by_movie = {p.movie: p for p in pairs}
     assert by_movie[1].first == "The plot is awful, but the acting is superb."
-    assert by_movie[1].swapped == "the acting is superb, but The plot is awful."
+    assert by_movie[1].swapped == "The acting is superb, but the plot is awful."
     assert by_movie[1].label == 1 and by_movie[2].label == 0
+
+
+def test_a_swap_moves_the_sentence_capital_but_not_a_word_capital():
+    assert order_probe._swap("The plot is bad", "the cast is good") == \
+        "The cast is good, but the plot is bad."
+    assert order_probe._swap("I hated it", "it is good") == "It is good, but I hated it."
 
 
 def test_one_pair_per_movie_and_the_limit():

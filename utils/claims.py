@@ -49,15 +49,22 @@ def choose(*cases: tuple[object, str]) -> str:
 def glue_all(**values) -> dict:
     """Glue each value under its keyword's name, without displaying it (myst-nb's ``glue``).
 
-    A Matplotlib figure is closed once glued, so that the cell does not show it.
+    A NumPy scalar is glued as the Python number it holds: glue keeps a value's text, and
+    ``np.float64(0.5)`` is text that a format such as ``{glue:text}`name:.1%``` cannot read
+    (the book's build with ``-W`` would fail on it). A Matplotlib figure is closed once glued,
+    so that the cell does not show it.
 
     Returns:
-        ``values``, so that a cell can use the glued values further.
+        The glued values by name (NumPy scalars as Python numbers), so that a cell can use
+        them further.
     """
     import matplotlib.pyplot as plt
+    import numpy as np
     from matplotlib.figure import Figure
     from myst_nb import glue
 
+    values = {name: value.item() if isinstance(value, np.generic) else value
+              for name, value in values.items()}
     for name, value in values.items():
         glue(name, value, display=False)
         if isinstance(value, Figure):

@@ -23,8 +23,9 @@ from dataclasses import dataclass
 
 import keras
 import numpy as np
+import scipy.sparse as sp
 
-from utils import config, sequences
+from utils import baselines, config, sequences
 from utils.models import MaskedGlobalMaxPooling1D
 
 __all__ = ["NBRun", "build", "step_keys", "step_ratios", "train"]
@@ -42,20 +43,15 @@ def step_keys(review: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _ratio_table(keys: Sequence[np.ndarray], labels: np.ndarray, alpha: float):
-    """Sorted distinct keys, their log-count ratios, and the ratio of a key never seen."""
-    n = len(keys)
+    """Sorted distinct keys, their log-count ratios (:func:`utils.baselines.log_count_ratio` of
+    the reviews' key counts), and the ratio of a key never seen (a column of zeros)."""
     flat = np.concatenate(keys)
-    doc = np.repeat(np.arange(n, dtype=np.int64), [len(k) for k in keys])
-    present = np.sort(flat * n + doc)  # each (key, review) once: features are binary
-    present = present[np.r_[True, present[1:] != present[:-1]]]
-    key = present // n  # sorted, so equal keys are neighbours
-    first = np.r_[True, key[1:] != key[:-1]]
-    table, inverse = key[first], np.cumsum(first) - 1
-    positive = np.asarray(labels, dtype=np.float64)[present % n]
-    p = alpha + np.bincount(inverse, weights=positive, minlength=len(table))
-    q = alpha + np.bincount(inverse, weights=1 - positive, minlength=len(table))
-    ratio = np.log(p / p.sum()) - np.log(q / q.sum())
-    return table, ratio, float(np.log(alpha / p.sum()) - np.log(alpha / q.sum()))
+    review = np.repeat(np.arange(len(keys)), [len(k) for k in keys])
+    table, column = np.unique(flat, return_inverse=True)
+    counts = sp.csr_matrix((np.ones(flat.size, dtype=np.float32), (review, column)),
+                           shape=(len(keys), len(table) + 1))
+    ratio = baselines.log_count_ratio(counts, labels, alpha)
+    return table, ratio[:-1], float(ratio[-1])
 
 
 def _lookup(keys: np.ndarray, table) -> np.ndarray:

@@ -42,6 +42,15 @@ def _clauses(review: str, min_words: int, max_words: int):
             yield parts[0].strip(), parts[1].strip()
 
 
+def _swap(first: str, second: str) -> str:
+    """``second, but first.`` with the sentence's capital letter moved to its new start (a
+    first word such as "I" or "DVD" keeps its capitals)."""
+    head = first.split(maxsplit=1)[0]
+    if head != "I" and not (len(head) > 1 and head.isupper()):
+        first = first[:1].lower() + first[1:]
+    return f"{second[:1].upper()}{second[1:]}, but {first}."
+
+
 def but_pairs(texts: Sequence[str], movies: Sequence[int], score: Callable, *,
               confidence: float = 1.0, min_words: int = 3, max_words: int = 15,
               limit: int = 500, seed: int = 0) -> list[ProbePair]:
@@ -74,7 +83,7 @@ def but_pairs(texts: Sequence[str], movies: Sequence[int], score: Callable, *,
     for k in rng.permutation(keep):
         chosen.setdefault(candidates[k][0], int(k))
     picked = list(chosen.values())[:limit]
-    return [ProbePair(f"{first}, but {second}.", f"{second}, but {first}.", int(b[k] > 0), movie)
+    return [ProbePair(f"{first}, but {second}.", _swap(first, second), int(b[k] > 0), movie)
             for k in picked for movie, (first, second) in [candidates[k]]]
 
 
