@@ -105,6 +105,19 @@ def test_notebook_is_seeded(nb_path):
         assert "set_seed(" in sources, "notebooks that use randomness call config.set_seed()"
 
 
+@pytest.mark.parametrize("nb_path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_hidden_checks_are_no_longer_than_the_code_shown(nb_path):
+    """A reader in Jupyter or on Binder sees the hidden cells too: the claims' checks stay short,
+    at most as many lines as the code the book shows (CONTRIBUTING, *How results are recorded*)."""
+    lines = {True: 0, False: 0}
+    for cell in json.loads(nb_path.read_text())["cells"]:
+        if cell["cell_type"] == "code":
+            tags = set(cell["metadata"].get("tags", []))
+            lines[bool(tags & {"remove-cell", "remove-input"})] += len(
+                "".join(cell["source"]).splitlines())
+    assert lines[True] <= lines[False], f"hidden {lines[True]} lines, shown {lines[False]}"
+
+
 def test_pins_are_exact():
     for line in (ROOT / "requirements.txt").read_text().splitlines():
         if line and not line.startswith("#"):
