@@ -104,10 +104,12 @@ def test_over_seeds_says_how_many_seeds_beat_noise():
                                         b_only=10 if diff > 0 else 30, p_value=p)
 
     assert compare.over_seeds([c(0.01, 0.001), c(0.01, 0.02)]) == \
-        "beyond noise for every seed (McNemar, p = 0.001 to 0.02)"
-    assert compare.over_seeds([c(0.01, 0.001), c(0.01, 0.3), c(0.0, 0.9)]) == \
-        "beyond noise (McNemar, 5%) for 1 of 3 seeds (p = 0.001 to 0.9)"
-    assert compare.over_seeds([c(-0.01, 0.01)]).startswith("and worse beyond noise")
+        "better beyond noise for every seed (McNemar, p = 0.001 to 0.02)"
+    assert compare.over_seeds([c(0.01, 0.001), c(-0.01, 0.03), c(0.0, 0.9)]) == \
+        "better beyond noise for 1, worse for 1 and within noise for 1 of the 3 seeds " \
+        "(McNemar at 5 %, p = 0.001 to 0.9)"
+    assert compare.over_seeds([c(-0.01, 0.01)]) == "worse beyond noise for every seed (McNemar, " \
+        "p = 0.01)"
     assert compare.over_seeds([c(0.0, 0.5)]) == "within noise for every seed (McNemar, p = 0.5)"
     with pytest.raises(ValueError, match="comparisons"):
         compare.over_seeds([])

@@ -85,10 +85,10 @@ def mcnemar(correct_a, correct_b) -> PairedComparison:
 
 def over_seeds(comparisons, alpha: float = 0.05) -> str:
     """McNemar's verdicts for several seeds of model A (one :class:`PairedComparison` each,
-    against the same model B) as one clause with the range of p-values: "beyond noise for
-    every seed (McNemar, p = 0.001 to 0.02)", "beyond noise (McNemar, 5 %) for 2 of 3 seeds
-    (...)", "and worse beyond noise for at least one seed (...)" or "within noise for every
-    seed (...)". Used in :doc:`/chapters/09_better_models_and_baselines`."""
+    against the same model B) as one clause with the range of p-values: "better beyond noise
+    for every seed (McNemar, p = 0.001 to 0.02)", "within noise for every seed (...)", or, when
+    the seeds disagree, "better beyond noise for 1, worse for 1 and within noise for 1 of the 3
+    seeds (McNemar at 5 %, p = ...)". Used in :doc:`/chapters/09_better_models_and_baselines`."""
     from utils.prose import number
 
     verdicts = [c.verdict(alpha) for c in comparisons]
@@ -97,15 +97,14 @@ def over_seeds(comparisons, alpha: float = 0.05) -> str:
     p = sorted(c.p_value for c in comparisons)
     p_text = "p = " + (number(p[0], 2) if len(p) == 1 else
                        f"{number(p[0], 2)} to {number(p[-1], 2)}")
-    better = verdicts.count("better")
-    if better == len(verdicts):
-        return f"beyond noise for every seed (McNemar, {p_text})"
-    if better:
-        return (f"beyond noise (McNemar, {alpha:.0%}) for {better} of {len(verdicts)} seeds "
-                f"({p_text})")
-    if "worse" in verdicts:
-        return f"and worse beyond noise for at least one seed (McNemar, {p_text})"
-    return f"within noise for every seed (McNemar, {p_text})"
+    for verdict in ("better", "worse", "within noise"):
+        if verdicts.count(verdict) == len(verdicts):
+            return (f"{verdict} beyond noise" if verdict != "within noise" else verdict) + \
+                f" for every seed (McNemar, {p_text})"
+    counts = {v: verdicts.count(v) for v in ("better", "worse", "within noise")}
+    return (f"better beyond noise for {counts['better']}, worse for {counts['worse']} and "
+            f"within noise for {counts['within noise']} of the {len(verdicts)} seeds (McNemar "
+            f"at {alpha * 100:g} %, {p_text})")
 
 
 @dataclass(frozen=True)
