@@ -27,6 +27,13 @@ def test_held_out_ratios_equal_the_baselines_log_count_ratio():
     np.testing.assert_allclose(out["val"][0][:, 0], expected, rtol=1e-6)
 
 
+def test_ratios_of_later_reviews_are_those_of_a_held_out_part():
+    later = [np.array([5, 9, 10]), np.array([9, 5])]
+    out = nb_steps.step_ratios(TRAIN, LABELS, MOVIES, {"val": later}, folds=2)
+    for a, b in zip(out.of(later), out["val"]):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_a_training_review_never_sees_its_own_label():
     flipped = LABELS.copy()
     flipped[0] = 1 - flipped[0]

@@ -28,7 +28,7 @@ import scipy.sparse as sp
 from utils import baselines, config, sequences
 from utils.models import MaskedGlobalMaxPooling1D
 
-__all__ = ["NBRun", "build", "step_keys", "step_ratios", "train"]
+__all__ = ["NBRun", "StepRatios", "build", "step_keys", "step_ratios", "train"]
 
 #: Word ids are below this; a bigram's key is ``previous * BIGRAM_BASE + word``.
 BIGRAM_BASE = 1 << 24
@@ -60,9 +60,29 @@ def _lookup(keys: np.ndarray, table) -> np.ndarray:
     return np.where(known[at] == keys, ratio[at], unseen).astype(np.float32)
 
 
+def _ratios(rows, tables) -> list[np.ndarray]:
+    """Each review's ``(len, 2)`` ratios from its :func:`step_keys` ``rows``: one lookup over
+    all steps, then cut back into reviews."""
+    columns = [_lookup(np.concatenate([row[j] for row in rows]), tables[j]) for j in (0, 1)]
+    return np.split(np.stack(columns, axis=1), np.cumsum([len(r[0]) for r in rows])[:-1])
+
+
+class StepRatios(dict):
+    """What :func:`step_ratios` returns: ``{part: [one float32 array (len(review), 2) per
+    review]}``, and :meth:`of` for reviews that come later."""
+
+    def __init__(self, parts: dict, tables):
+        super().__init__(parts)
+        self.tables = tables  # the word and bigram tables of all training reviews
+
+    def of(self, reviews: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """The ratios of new reviews, from all training reviews (as validation's are)."""
+        return _ratios([step_keys(r) for r in reviews], self.tables)
+
+
 def step_ratios(train: Sequence[np.ndarray], labels: np.ndarray, movies: np.ndarray,
                 others: dict[str, Sequence[np.ndarray]], *, folds: int = 5,
-                alpha: float = 1.0) -> dict[str, list[np.ndarray]]:
+                alpha: float = 1.0) -> StepRatios:
     """Each step's word and bigram log-count ratio, out of fold on the training reviews.
 
     Args:
@@ -76,8 +96,8 @@ def step_ratios(train: Sequence[np.ndarray], labels: np.ndarray, movies: np.ndar
         alpha: the smoothing count of :func:`utils.baselines.log_count_ratio`.
 
     Returns:
-        ``{"train": [...], **others}``: for every review a float32 array ``(len(review), 2)``,
-        the word's and the bigram's ratio at each step.
+        A :class:`StepRatios`, ``{"train": [...], **others}``: for every review a float32 array
+        ``(len(review), 2)``, the word's and the bigram's ratio at each step.
     """
     from sklearn.model_selection import GroupKFold
 
@@ -85,24 +105,18 @@ def step_ratios(train: Sequence[np.ndarray], labels: np.ndarray, movies: np.ndar
     if not len(train) == len(labels) == len(movies):
         raise ValueError(f"train, labels and movies must have one entry per review; got "
                          f"{len(train)}, {len(labels)} and {len(movies)}")
-    keys = {part: [step_keys(r) for r in reviews]
-            for part, reviews in {"train": train, **others}.items()}
-
-    def ratios(rows, tables):  # one lookup over all steps, then cut back into reviews
-        columns = [_lookup(np.concatenate([row[j] for row in rows]), tables[j]) for j in (0, 1)]
-        return np.split(np.stack(columns, axis=1), np.cumsum([len(r[0]) for r in rows])[:-1])
+    keys = [step_keys(r) for r in train]
 
     def tables_of(index):
-        return [_ratio_table([keys["train"][i][j] for i in index], labels[index], alpha)
-                for j in (0, 1)]
+        return [_ratio_table([keys[i][j] for i in index], labels[index], alpha) for j in (0, 1)]
 
-    out: dict[str, list[np.ndarray]] = {"train": [None] * len(train)}
+    out: list[np.ndarray] = [None] * len(train)
     for fit, held in GroupKFold(n_splits=folds).split(labels, groups=movies):
-        for i, row in zip(held, ratios([keys["train"][i] for i in held], tables_of(fit))):
-            out["train"][i] = row
-    tables = tables_of(np.arange(len(train)))
-    out.update({part: ratios(keys[part], tables) for part in others})
-    return out
+        for i, row in zip(held, _ratios([keys[i] for i in held], tables_of(fit))):
+            out[i] = row
+    result = StepRatios({"train": out}, tables_of(np.arange(len(train))))
+    result.update({part: result.of(reviews) for part, reviews in others.items()})
+    return result
 
 
 def build(num_words: int, *, recurrent: bool = True, units: int = 32, embedding_dim: int = 32,
